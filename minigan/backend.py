@@ -1,0 +1,158 @@
+"""Array backends: the ONLY module that knows which array library is in use.
+
+A backend bundles everything device-specific:
+
+* ``xp``            the array namespace (``numpy`` or ``cupy``; both speak the NumPy API),
+* the random generator (seeded with :func:`manual_seed`, state saved/restored for checkpoints),
+* ``asarray`` / ``to_numpy``, the one way onto and the one way off the device,
+* ``synchronize`` (a no-op on the CPU) and ``index_add`` (scatter-add, spelled differently on GPUs).
+
+Everything else in minigan asks for ``tensor.backend.xp`` or ``get_backend().xp`` and never
+imports an array library's device code itself.
+"""
+import numpy as np
+
+CUDA_INSTALL_HINT = 'pip install "minigan[cuda12]"'
+
+
+class Backend:
+    """The NumPy backend; other backends override the few device-specific methods."""
+
+    name = "numpy"
+
+    def __init__(self):
+        self.xp = np
+        self.array_type = np.ndarray
+        self.manual_seed(0)
+
+    # --- moving data on and off the device -------------------------------------------------
+    def asarray(self, data, dtype=None):
+        """Host data (NumPy array, list, scalar) -> a new array of this backend."""
+        return self.xp.array(data, dtype=dtype)
+
+    def to_numpy(self, array):
+        """Device array -> NumPy array on the host (the single conversion point)."""
+        return np.asarray(array)
+
+    def is_array(self, obj):
+        return isinstance(obj, self.array_type)
+
+    def synchronize(self):
+        """Wait for queued device work (nothing to wait for on the CPU)."""
+
+    # --- kernels that differ between libraries ------------------------------------------------
+    def index_add(self, target, index, values):
+        """target[index] += values, adding repeated indices up (unlike plain ``+=``)."""
+        np.add.at(target, index, values)
+
+    # --- randomness --------------------------------------------------------------------------
+    def manual_seed(self, seed):
+        self.rng = np.random.Generator(np.random.PCG64(seed))
+
+    def randn(self, shape, dtype):
+        return self.rng.standard_normal(shape, dtype=dtype)
+
+    def rand(self, shape, dtype):
+        """Uniform on [0, 1)."""
+        return self.rng.random(shape, dtype=dtype)
+
+    def get_rng_state(self):
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state):
+        self.rng.bit_generator.state = state
+
+    def __repr__(self):
+        return f"<minigan backend {self.name!r}>"
+
+
+class CupyBackend(Backend):
+    """CuPy on an NVIDIA GPU. Constructed only when asked for, so CPU users never import cupy."""
+
+    name = "cupy"
+
+    def __init__(self):
+        try:
+            import cupy
+        except ImportError as err:
+            raise RuntimeError(f"backend 'cupy' needs CuPy, which is not installed ({err}); "
+                               f"install it with: {CUDA_INSTALL_HINT}") from None
+        try:
+            n_gpus = cupy.cuda.runtime.getDeviceCount()
+        except Exception as err:  # the driver/runtime raises several types; the message is what matters
+            n_gpus, reason = 0, f"{type(err).__name__}: {err}"
+        else:
+            reason = "no CUDA device found"
+        if n_gpus == 0:
+            raise RuntimeError(f"backend 'cupy': CuPy is installed but no usable GPU was found ({reason}); "
+                               f"use set_backend('numpy') or --backend numpy on this machine")
+        self.cupy = cupy
+        self.xp = cupy
+        self.array_type = cupy.ndarray
+        self.manual_seed(0)
+
+    def asarray(self, data, dtype=None):
+        return self.cupy.array(data, dtype=dtype)
+
+    def to_numpy(self, array):
+        return self.cupy.asnumpy(array)
+
+    def synchronize(self):
+        self.cupy.cuda.get_current_stream().synchronize()
+
+    def index_add(self, target, index, values):
+        import cupyx  # part of the cupy distribution
+        cupyx.scatter_add(target, index, values)
+
+    def manual_seed(self, seed):
+        self.rng = self.cupy.random.RandomState(seed)
+        self._seed, self._draws = seed, 0
+
+    def randn(self, shape, dtype):
+        return self.rng.standard_normal(shape, dtype=dtype)
+
+    def rand(self, shape, dtype):
+        return self.rng.random_sample(shape, dtype=dtype)
+
+    def get_rng_state(self):
+        # cuRAND generators cannot be serialized; a resumed GPU run reseeds instead (documented).
+        return {"seed": self._seed}
+
+    def set_rng_state(self, state):
+        self.manual_seed(state["seed"])
+
+
+def _make_strict():
+    from minigan.strict import StrictBackend  # test-only backend, see strict.py
+    return StrictBackend()
+
+
+# name -> constructor; "strict" is the test-only stand-in for a GPU (see strict.py)
+_FACTORIES = {"numpy": Backend, "cupy": CupyBackend, "strict": _make_strict}
+_instances = {}
+_current = None
+
+
+def set_backend(name):
+    """Select the array backend for new tensors: "numpy" (default), "cupy" or "strict" (tests)."""
+    global _current
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown backend {name!r}; valid names: {', '.join(_FACTORIES)}")
+    if name not in _instances:
+        _instances[name] = _FACTORIES[name]()
+    _current = _instances[name]
+    return _current
+
+
+def get_backend():
+    """The backend new tensors are created on."""
+    return _current if _current is not None else set_backend("numpy")
+
+
+def backend_names():
+    return tuple(_FACTORIES)
+
+
+def manual_seed(seed):
+    """Seed the current backend's generator (used by randn/rand, Dropout, Linear init...)."""
+    get_backend().manual_seed(seed)
