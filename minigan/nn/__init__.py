@@ -1,0 +1,7 @@
+"""Neural-network building blocks, shaped like torch.nn."""
+from minigan.nn import functional
+from minigan.nn.layers import BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
+from minigan.nn.module import Module, Parameter
+
+__all__ = ["functional", "Module", "Parameter", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
+           "BatchNorm1d", "Dropout", "Sequential"]

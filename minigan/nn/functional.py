@@ -1,0 +1,106 @@
+"""Functional forms of the layers, and the losses. ``import minigan.nn.functional as F``."""
+from minigan import ops
+from minigan.ops.loss import BinaryCrossEntropy
+from minigan.tensor import Tensor
+
+# activations (re-exported so F.relu etc. work as in PyTorch)
+relu = ops.relu
+sigmoid = ops.sigmoid
+tanh = ops.tanh
+softplus = ops.softplus
+log_sigmoid = ops.log_sigmoid
+linear = ops.linear
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return ops.leaky_relu(x, negative_slope)
+
+
+def dropout(x, p=0.5, training=True):
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p),
+    so the expected value is unchanged and evaluation needs no rescaling."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = x.backend.rand(x.shape, x.dtype) >= p
+    mask = keep.astype(x.dtype)
+    mask *= 1.0 / (1.0 - p)
+    return x * Tensor(mask, _backend=x.backend)
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias over the batch axis of x (N, C).
+
+    In training the batch's (biased) statistics are used and the running ones updated with the
+    unbiased variance, as in PyTorch; in evaluation the running statistics are used.
+    """
+    if x.ndim != 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C), got {x.shape}")
+    if running_mean is not None and running_mean.shape != (x.shape[1],):
+        raise ValueError(f"batch_norm: input {x.shape} has {x.shape[1]} features but the running "
+                         f"statistics have shape {running_mean.shape}")
+    if training:
+        n = x.shape[0]
+        if n < 2:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
+        mean = x.mean(axis=0)
+        centered = x - mean
+        var = (centered * centered).mean(axis=0)
+        if running_mean is not None:
+            # in place on the buffers, outside the graph
+            running_mean.data *= 1.0 - momentum
+            running_mean.data += momentum * mean.data
+            running_var.data *= 1.0 - momentum
+            running_var.data += (momentum * n / (n - 1)) * var.data
+    else:
+        centered = x - running_mean.detach()
+        var = running_var.detach()
+    y = centered / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight + bias
+    return y
+
+
+# ---- losses ----------------------------------------------------------------------------------
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss, reduction, name):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_pair(name, input_, target):
+    target = ops.as_tensor(target, input_)
+    if input_.shape != target.shape:
+        raise ValueError(f"{name}: input shape {input_.shape} and target shape {target.shape} differ; "
+                         "they must be equal (reshape the target, e.g. to (N, 1))")
+    return target
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """-[t log p + (1 - t) log(1 - p)] for probabilities p; each log is clamped at -100 like
+    PyTorch, so p = 0 or 1 gives a finite loss and gradient, never inf or NaN."""
+    target = _check_pair("binary_cross_entropy", input, target)
+    return _reduce(BinaryCrossEntropy.apply(input, target), reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+    """BCE of sigmoid(z) written with softplus: softplus(z) - t z, exact for every logit z."""
+    target = _check_pair("binary_cross_entropy_with_logits", input, target)
+    return _reduce(ops.softplus(input) - target * input, reduction, "binary_cross_entropy_with_logits")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2."""
+    target = _check_pair("mse_loss", input, target)
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")

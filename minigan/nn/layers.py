@@ -1,0 +1,136 @@
+"""Layers: Linear, activations, BatchNorm1d, Dropout, Sequential."""
+import math
+
+from minigan.nn import functional as F
+from minigan.nn.module import Module, new_parameter
+from minigan.tensor import Tensor, get_default_dtype
+from minigan import backend as _backend
+
+
+def _uniform(bound):
+    """init(backend, shape, dtype) drawing from U(-bound, bound) with the backend's generator."""
+    def init(be, shape, dtype):
+        u = be.rand(shape, dtype)
+        u *= 2.0 * bound
+        u -= bound
+        return u
+    return init
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, weight of shape (out_features, in_features) as in PyTorch.
+
+    Initialized like PyTorch: weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform
+    with a = sqrt(5) works out to exactly that bound).
+    """
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Linear: sizes must be positive, got in={in_features}, out={out_features}")
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = new_parameter((out_features, in_features), _uniform(bound))
+        self.bias = new_parameter((out_features,), _uniform(bound)) if bias else None
+
+    def forward(self, x):
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape {x.shape} "
+                             f"does not fit; expected (N, {self.in_features})")
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Dropout(Module):
+    """Inverted dropout with probability p in training; the identity in eval()."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: probability p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class BatchNorm1d(Module):
+    """Batch normalization over (N, C) inputs; note the signature: BatchNorm1d(n, eps, momentum)."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True):
+        super().__init__()
+        if not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(f"BatchNorm1d: num_features must be a positive int, got {num_features!r}")
+        if not 0 < eps < 0.1:
+            raise ValueError(f"BatchNorm1d: eps={eps} looks wrong (the default is 1e-5); "
+                             "did you mean momentum? call BatchNorm1d(n, momentum=...)")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = new_parameter((num_features,), lambda be, s, d: be.xp.ones(s, dtype=d)) if affine else None
+        self.bias = new_parameter((num_features,), lambda be, s, d: be.xp.zeros(s, dtype=d)) if affine else None
+        be = _backend.get_backend()
+        self.register_buffer("running_mean", Tensor(be.xp.zeros(num_features, dtype=get_default_dtype()), _backend=be))
+        self.register_buffer("running_var", Tensor(be.xp.ones(num_features, dtype=get_default_dtype()), _backend=be))
+
+    def forward(self, x):
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training, self.momentum, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class Sequential(Module):
+    """Modules applied in order; their parameters are named "0.weight", "1.bias", ..."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: item {i} is a {type(module).__name__}, not a Module")
+            setattr(self, str(i), module)
+
+    def __len__(self):
+        return len(self.children())
+
+    def __getitem__(self, i):
+        return self.children()[i]
+
+    def __iter__(self):
+        return iter(self.children())
+
+    def forward(self, x):
+        for module in self.children():
+            x = module(x)
+        return x

@@ -1,0 +1,137 @@
+"""Module and Parameter: PyTorch-style containers of learnable state."""
+from minigan import backend as _backend
+from minigan.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module owns and an optimizer updates (requires grad by default)."""
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of layers and models.
+
+    Parameters and sub-modules are found from the instance's attributes, in the order they were
+    assigned; buffers (non-learned state such as BatchNorm's running mean) are registered with
+    :meth:`register_buffer` so they land in ``state_dict`` too.
+    """
+
+    def __init__(self):
+        self.training = True
+        self._buffer_names = []
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- discovery -----------------------------------------------------------------------------
+    def named_children(self):
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self):
+        return [m for _, m in self.named_children()]
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return [m for _, m in self.named_modules()]
+
+    def named_parameters(self, prefix=""):
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield (f"{prefix}{name}", value)
+            elif isinstance(value, Module):
+                yield from value.named_parameters(f"{prefix}{name}.")
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def register_buffer(self, name, tensor_):
+        setattr(self, name, tensor_)
+        if name not in self._buffer_names:
+            self._buffer_names.append(name)
+
+    def named_buffers(self, prefix=""):
+        for name in self._buffer_names:
+            yield f"{prefix}{name}", getattr(self, name)
+        for name, child in self.named_children():
+            yield from child.named_buffers(f"{prefix}{name}.")
+
+    # --- modes ---------------------------------------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (BatchNorm uses batch statistics, Dropout drops); propagates to children."""
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (False) or unfreeze every parameter: frozen weights get no gradient computed."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    # --- saving and loading --------------------------------------------------------------------
+    def state_dict(self):
+        """{'0.weight': numpy array, ...}: host copies, keys and layouts as in PyTorch."""
+        state = {name: p.numpy().copy() for name, p in self.named_parameters()}
+        state.update({name: b.numpy().copy() for name, b in self.named_buffers()})
+        return state
+
+    def load_state_dict(self, state, strict=True):
+        """Copy arrays into the existing parameters and buffers (in place, on their backend)."""
+        own = dict(self.named_parameters())
+        own.update(self.named_buffers())
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        for name, target in own.items():
+            if name not in state:
+                continue
+            value = state[name]
+            value = value.numpy() if isinstance(value, Tensor) else value
+            if tuple(value.shape) != target.shape:
+                raise ValueError(f"load_state_dict: {name!r} has shape {tuple(value.shape)} in the state "
+                                 f"but {target.shape} in the model")
+            target.data[...] = target.backend.asarray(value, dtype=target.dtype)
+
+    # --- printing ------------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def new_parameter(shape, init):
+    """A Parameter of the default dtype on the current backend, filled by ``init(backend, shape, dtype)``."""
+    from minigan.tensor import get_default_dtype
+    be = _backend.get_backend()
+    return Parameter(init(be, shape, get_default_dtype()))
