@@ -1,15 +1,13 @@
-"""A test-only backend that behaves like a GPU without needing one.
+"""A test-only backend that behaves like a GPU without needing one: ``mg.set_backend("strict")``.
 
 CuPy arrays refuse to be mixed with NumPy arrays (``cupy_array + numpy_array`` raises) and refuse
-implicit conversion to NumPy. Code that accidentally does either works on the CPU and breaks on
-the GPU: the classic CuPy bug. :class:`StrictArray` is a NumPy array that raises in exactly those
-situations, so the whole test suite can be run "as if on a GPU" on any machine::
-
-    mg.set_backend("strict")
-
+implicit conversion to NumPy (``np.asarray(cupy_array)`` raises). Code that does either by accident
+works on the CPU and breaks on the GPU: the classic CuPy bug. :class:`StrictArray` wraps a NumPy
+array and raises in exactly those situations, so the test suite can run "as if on a GPU" anywhere.
 Only ``backend.asarray`` (host -> device) and ``backend.to_numpy`` (device -> host) may cross.
 """
 import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from minigan.backend import Backend
 
@@ -18,79 +16,116 @@ class MixedArrayError(TypeError):
     """A NumPy array met a device array: on a GPU this would be a CuPy TypeError."""
 
 
-def _check(values, what):
-    for v in values:
-        if type(v) is np.ndarray:
-            raise MixedArrayError(
-                f"{what}: a NumPy array of shape {v.shape} was mixed with device arrays; "
-                "move it with backend.asarray() first (CuPy raises TypeError here)")
+def _unwrap(value, what):
+    """StrictArray -> its NumPy data; a plain NumPy array here is the bug we are looking for."""
+    if isinstance(value, StrictArray):
+        return value._data
+    if isinstance(value, np.ndarray):
+        raise MixedArrayError(f"{what}: a NumPy array of shape {value.shape} was mixed with device arrays; "
+                              "move it with backend.asarray() first (CuPy raises TypeError here)")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unwrap(v, what) for v in value)
+    return value
 
 
 def _wrap(result):
-    if type(result) is np.ndarray:
-        return result.view(StrictArray)
+    if isinstance(result, (np.ndarray, np.generic)):  # CuPy reductions give 0-d arrays, not scalars
+        return StrictArray(np.asarray(result))
     if isinstance(result, tuple):
         return tuple(_wrap(r) for r in result)
     return result
 
 
-class StrictArray(np.ndarray):
-    """np.ndarray that refuses plain NumPy arrays as operands, like cupy.ndarray."""
+class StrictArray(NDArrayOperatorsMixin):
+    """A device array stand-in: NumPy data inside, no implicit way out."""
 
+    __slots__ = ("_data",)
+
+    def __init__(self, data):
+        self._data = data
+
+    # --- the NumPy protocols: allowed between StrictArrays and Python scalars only -------------
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
-        _check(inputs + (out or ()), f"np.{ufunc.__name__}")
-        plain = [x.view(np.ndarray) if isinstance(x, StrictArray) else x for x in inputs]
+        what = f"np.{ufunc.__name__}"
+        args = _unwrap(inputs, what)
         if out is not None:
-            kwargs["out"] = tuple(o.view(np.ndarray) for o in out)
-        result = getattr(ufunc, method)(*plain, **kwargs)
+            kwargs["out"] = _unwrap(out, what)
+        result = getattr(ufunc, method)(*args, **kwargs)
         if out is not None:
             return out[0] if len(out) == 1 else out
         return _wrap(result)
 
     def __array_function__(self, func, types, args, kwargs):
-        _check(_flatten(args) + _flatten(tuple(kwargs.values())), f"np.{func.__name__}")
-        plain_args = _unwrap(args)
-        plain_kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
-        return _wrap(func(*plain_args, **plain_kwargs))
+        what = f"np.{func.__name__}"
+        args = _unwrap(args, what)
+        kwargs = {k: _unwrap(v, what) for k, v in kwargs.items()}
+        return _wrap(func(*args, **kwargs))
 
     def __array__(self, dtype=None, copy=None):
-        # Reached by conversions that go through the array protocol (e.g. np.array(x, dtype=...)).
-        raise MixedArrayError("implicit conversion of a device array to NumPy; "
-                              "use backend.to_numpy() (CuPy raises TypeError here)")
+        raise MixedArrayError("implicit conversion of a device array to NumPy; use backend.to_numpy() "
+                              "(CuPy raises TypeError here)")
 
+    # --- array behaviour ---------------------------------------------------------------------
+    shape = property(lambda self: self._data.shape)
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: self._data.size)
+    T = property(lambda self: StrictArray(self._data.T))
 
-def _flatten(values):
-    flat = []
-    for v in values:
-        if isinstance(v, (list, tuple)):
-            flat.extend(_flatten(v))
-        else:
-            flat.append(v)
-    return tuple(flat)
+    def __getitem__(self, index):
+        return _wrap(self._data[_unwrap(index, "indexing")])
 
+    def __setitem__(self, index, value):
+        self._data[_unwrap(index, "indexing")] = _unwrap(value, "assignment")
 
-def _unwrap(value):
-    if isinstance(value, StrictArray):
-        return value.view(np.ndarray)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_unwrap(v) for v in value)
-    return value
+    def __len__(self):
+        return len(self._data)
+
+    def __float__(self):  # explicit scalar conversions are allowed (CuPy synchronizes for them)
+        return float(self._data)
+
+    def __int__(self):
+        return int(self._data)
+
+    def __bool__(self):
+        return bool(self._data)
+
+    def item(self):
+        return self._data.item()
+
+    def __getattr__(self, name):  # methods: sum, reshape, astype, copy, ...
+        if name.startswith("__"):  # e.g. __array_interface__: would be a back door to NumPy
+            raise AttributeError(name)
+        attr = getattr(self._data, name)
+        if not callable(attr):
+            return _wrap(attr)
+
+        def method(*args, **kwargs):
+            return _wrap(attr(*_unwrap(args, name), **{k: _unwrap(v, name) for k, v in kwargs.items()}))
+        return method
+
+    def __repr__(self):
+        return "StrictArray(" + repr(self._data)[6:]
 
 
 class _StrictNamespace:
     """numpy, except that the functions that create arrays return StrictArrays."""
 
-    _creators = ("array", "asarray", "zeros", "ones", "empty", "full", "arange", "eye",
-                 "zeros_like", "ones_like", "empty_like", "full_like", "linspace")
+    _creators = ("zeros", "ones", "empty", "full", "arange", "eye", "linspace")
 
     def __getattr__(self, name):
         attr = getattr(np, name)
         if name in self._creators:
-            def create(*args, **kwargs):
-                _check(_flatten(args[1:]), f"np.{name}")  # the data argument itself may be host data
-                return np.asarray(attr(*_unwrap(args), **kwargs)).view(StrictArray)
-            return create
+            return lambda *args, **kwargs: StrictArray(attr(*args, **kwargs))
         return attr
+
+    def asarray(self, data, dtype=None):
+        """Like cupy.asarray: device arrays pass through, host data is copied to the 'device'."""
+        if isinstance(data, StrictArray):
+            return data if dtype is None else data.astype(dtype, copy=False)
+        return StrictArray(np.array(data, dtype=dtype))
+
+    array = asarray
 
 
 class StrictBackend(Backend):
@@ -103,17 +138,17 @@ class StrictBackend(Backend):
 
     def asarray(self, data, dtype=None):
         if isinstance(data, StrictArray):
-            data = data.view(np.ndarray)
-        return np.array(data, dtype=dtype).view(StrictArray)
+            data = data._data
+        return StrictArray(np.array(data, dtype=dtype))
 
     def to_numpy(self, array):
-        return np.array(array.view(np.ndarray))
+        return np.array(array._data)
 
     def index_add(self, target, index, values):
-        np.add.at(target.view(np.ndarray), _unwrap(index), values.view(np.ndarray))
+        np.add.at(target._data, _unwrap(index, "index_add"), _unwrap(values, "index_add"))
 
     def randn(self, shape, dtype):
-        return super().randn(shape, dtype).view(StrictArray)
+        return StrictArray(super().randn(shape, dtype))
 
     def rand(self, shape, dtype):
-        return super().rand(shape, dtype).view(StrictArray)
+        return StrictArray(super().rand(shape, dtype))

@@ -112,7 +112,7 @@ def _common_backend(op_name, tensors):
 class Tensor:
     """An n-d array of the current backend that can record the operations applied to it."""
 
-    __array_priority__ = 1000  # so `numpy_array * tensor` calls Tensor.__rmul__
+    __array_ufunc__ = None  # NumPy defers to Tensor: `numpy_array * tensor` calls Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, _backend=None):
         self.backend = _backend if _backend is not None else _backend_of(data)
@@ -274,6 +274,9 @@ def tensor(data, requires_grad=False, dtype=None):
 
 
 def _is_foreign_array(data):
+    """An array of some other backend (host NumPy data is not foreign: it is the input format)."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return False
     return hasattr(data, "__array_namespace__") or hasattr(data, "__cuda_array_interface__")
 
 

@@ -1,7 +1,7 @@
 """The operations of minigan, as functions on Tensors.
 
 Primitives (one ``Function`` each, forward and backward side by side) live in the submodules:
-``elementwise``, ``activation``, ``reduce``, ``shape`` and ``matmul``. This module turns user
+``elementwise``, ``activation``, ``reduce``, ``shape`` and ``linalg``. This module turns user
 arguments (Python numbers, lists, axes) into calls of those primitives and composes the rest
 (sub, mean, var, maximum, log_sigmoid, stack, ...) from them.
 """
@@ -9,7 +9,7 @@ import numbers
 
 from minigan.ops import activation as _act
 from minigan.ops import elementwise as _ew
-from minigan.ops import matmul as _mm
+from minigan.ops import linalg as _mm
 from minigan.ops import reduce as _red
 from minigan.ops import shape as _shape
 from minigan.ops.reduce import sum_to
