@@ -102,8 +102,12 @@ class BatchNorm1d(Module):
         be = _backend.get_backend()
         self.register_buffer("running_mean", Tensor(be.xp.zeros(num_features, dtype=get_default_dtype()), _backend=be))
         self.register_buffer("running_var", Tensor(be.xp.ones(num_features, dtype=get_default_dtype()), _backend=be))
+        # kept for PyTorch state_dict compatibility (unused: momentum is never None here)
+        self.register_buffer("num_batches_tracked", Tensor(be.xp.zeros((), dtype="int64"), _backend=be))
 
     def forward(self, x):
+        if self.training:
+            self.num_batches_tracked.data += 1
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             self.training, self.momentum, self.eps)
 

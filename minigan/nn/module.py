@@ -49,11 +49,12 @@ class Module:
         return [m for _, m in self.named_modules()]
 
     def named_parameters(self, prefix=""):
+        """Own parameters first, then each child's (PyTorch's order)."""
         for name, value in vars(self).items():
             if isinstance(value, Parameter):
-                yield (f"{prefix}{name}", value)
-            elif isinstance(value, Module):
-                yield from value.named_parameters(f"{prefix}{name}.")
+                yield f"{prefix}{name}", value
+        for name, child in self.named_children():
+            yield from child.named_parameters(f"{prefix}{name}.")
 
     def parameters(self):
         return [p for _, p in self.named_parameters()]
@@ -90,16 +91,23 @@ class Module:
             p.grad = None
 
     # --- saving and loading --------------------------------------------------------------------
+    def _named_state(self, prefix=""):
+        """Parameters and buffers in PyTorch's state_dict order: own params, own buffers, children."""
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield f"{prefix}{name}", value
+        for name in self._buffer_names:
+            yield f"{prefix}{name}", getattr(self, name)
+        for name, child in self.named_children():
+            yield from child._named_state(f"{prefix}{name}.")
+
     def state_dict(self):
-        """{'0.weight': numpy array, ...}: host copies, keys and layouts as in PyTorch."""
-        state = {name: p.numpy().copy() for name, p in self.named_parameters()}
-        state.update({name: b.numpy().copy() for name, b in self.named_buffers()})
-        return state
+        """{'0.weight': numpy array, ...}: host copies, keys, order and layouts as in PyTorch."""
+        return {name: t.numpy().copy() for name, t in self._named_state()}
 
     def load_state_dict(self, state, strict=True):
         """Copy arrays into the existing parameters and buffers (in place, on their backend)."""
-        own = dict(self.named_parameters())
-        own.update(self.named_buffers())
+        own = dict(self._named_state())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
