@@ -22,7 +22,7 @@ class Optimizer:
         if hyper.get("lr", 0.0) < 0.0:
             raise ValueError(f"{type(self).__name__}: learning rate must be >= 0, got {hyper['lr']}")
         self.__dict__.update(hyper)
-        self.step_count = 0
+        self.step_count = 0  # optimizer steps taken (Adam counts per parameter: state["step"])
         self.state = [{} for _ in self.params]  # per parameter: moment buffers etc.
 
     def zero_grad(self):
@@ -50,8 +50,7 @@ class Optimizer:
         return {
             "hyper": {name: getattr(self, name) for name in self.hyperparameters},
             "step_count": self.step_count,
-            "state": [{k: self.params[i].backend.to_numpy(v).copy() for k, v in s.items()}
-                      for i, s in enumerate(self.state)],
+            "state": [{k: _to_host(self.params[i], v) for k, v in s.items()} for i, s in enumerate(self.state)],
         }
 
     def load_state_dict(self, state):
@@ -64,10 +63,17 @@ class Optimizer:
         for p, saved, own in zip(self.params, state["state"], self.state):
             own.clear()
             for k, v in saved.items():
+                if not hasattr(v, "shape") or v.ndim == 0:  # a counter such as Adam's step
+                    own[k] = int(v)
+                    continue
                 if tuple(v.shape) != p.shape:
                     raise ValueError(f"load_state_dict: buffer {k!r} of shape {tuple(v.shape)} does not "
                                      f"fit a parameter of shape {p.shape}")
                 own[k] = p.backend.asarray(v, dtype=p.dtype)
+
+
+def _to_host(param, value):
+    return value if isinstance(value, int) else param.backend.to_numpy(value).copy()
 
 
 class SGD(Optimizer):
@@ -116,6 +122,9 @@ class Adam(Optimizer):
     def update(self, param, grad, state, xp):
         b1, b2 = self.betas
         m, v, tmp = state["exp_avg"], state["exp_avg_sq"], state["scratch"]
+        # t counts this parameter's own updates: one skipped for lack of a gradient does not age
+        # its bias correction (PyTorch's rule)
+        t = state["step"] = int(state.get("step", 0)) + 1
         if self.weight_decay:
             grad = grad + self.weight_decay * param
         m *= b1                                          # m = b1 m + (1 - b1) g
@@ -127,8 +136,8 @@ class Adam(Optimizer):
         v += tmp
         # Both bias corrections folded into two scalars (same value, two fewer array passes):
         # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) = step * m / (sqrt(v) + eps * sqrt(bc2))
-        sqrt_bc2 = math.sqrt(1.0 - b2 ** self.step_count)
-        step = self.lr * sqrt_bc2 / (1.0 - b1 ** self.step_count)
+        sqrt_bc2 = math.sqrt(1.0 - b2 ** t)
+        step = self.lr * sqrt_bc2 / (1.0 - b1 ** t)
         xp.sqrt(v, out=tmp)
         tmp += self.eps * sqrt_bc2
         xp.divide(m, tmp, out=tmp)

@@ -75,15 +75,7 @@ def check(actual, expected, what, rtol=RTOL, atol=0.0):
 # --- optimizers ------------------------------------------------------------------------------------
 # Disagreements with PyTorch beyond rounding, found by this file and reported; a strict xfail
 # turns into a failure (to be removed from here) once minigan matches PyTorch.
-KNOWN_OPTIMIZER = {
-    "adam_missing_grad": (
-        "minigan's Adam takes the bias-correction step t from one optimizer-wide step_count, "
-        "PyTorch from a per-parameter state['step'] that a parameter without a gradient does not "
-        "advance: parameter 1 (no gradient at step 3) uses t = 4 at step 4 instead of 3, giving "
-        "[0.6741442394933272, 0.2824858222988505, -0.8512637815089475, -1.4715348254211558] "
-        "instead of PyTorch's [0.6733765878096123, 0.28324753685175896, -0.8513697018584246, "
-        "-1.4715202544209167]"),
-}
+KNOWN_OPTIMIZER = {}  # adam_missing_grad was here until Adam counted steps per parameter
 OPTIMIZER_ROWS = [pytest.param(case, id=case["name"],
                                marks=[pytest.mark.xfail(strict=True, reason=KNOWN_OPTIMIZER[case["name"]])]
                                if case["name"] in KNOWN_OPTIMIZER else [])
@@ -180,11 +172,7 @@ KNOWN = {
         "even in float64, minigan at 1e-12: at p = 0, t = 1 (reduction sum or none) PyTorch gives "
         "-1.0000000039958029e12, minigan -1e12 (relative 4.0e-9); the same at every p in {0, 1} with "
         "t != p") for reduction in ("mean", "sum", "none")},
-    ("bce_near_edges", "none", "loss"): (
-        "minigan computes log(1 - p) as log(1.0 - p), PyTorch as log1p(-p): at p = 1e-12, t = 0 the "
-        "loss is 9.999778782803785e-13 in minigan, 1.0000000000005e-12 in PyTorch (exact; relative "
-        "error 2.2e-5); p = 1e-10: 1.000000082790371e-10 vs 1.00000000005e-10; p = 1e-9: "
-        "9.999999722180686e-10 vs 1.0000000005000001e-09"),
+    # ("bce_near_edges", "none", "loss") was here until log(1 - p) was computed with log1p
 }
 
 LOSS_ROWS = []

@@ -10,6 +10,12 @@ def _clamped_log(xp, p):
     return xp.maximum(xp.log(p + zero) - 100.0 * zero, LOG_FLOOR)
 
 
+def _clamped_log1m(xp, p):
+    """max(log(1 - p), -100), via log1p: log(1 - 1e-12) keeps its digits (1 - p would round)."""
+    one = (p == 1).astype(p.dtype)
+    return xp.maximum(xp.log1p(-(p - one)) - 100.0 * one, LOG_FLOOR)
+
+
 class BinaryCrossEntropy(Function):
     """-[t log p + (1 - t) log(1 - p)], logs clamped at -100.
 
@@ -19,7 +25,7 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, t):
         self.log_p = _clamped_log(self.xp, p)
-        self.log_1mp = _clamped_log(self.xp, 1.0 - p)
+        self.log_1mp = _clamped_log1m(self.xp, p)
         return -(t * self.log_p + (1.0 - t) * self.log_1mp)
 
     def backward(self, grad):

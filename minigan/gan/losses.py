@@ -1,0 +1,79 @@
+"""The losses of the GAN game, each one line of math.
+
+Notation: D(x) is the discriminator's probability that x is real, G(z) a generated sample.
+Every loss is written as a quantity to *minimize* (optimizers descend). Functions named
+``*_logits`` take the discriminator's logit a (D = sigmoid(a)) and use
+log sigmoid(a) = -softplus(-a) and log(1 - sigmoid(a)) = -softplus(a), exact for every a.
+"""
+from minigan import ops
+from minigan.nn import functional as F
+from minigan.tensor import grad as autograd
+from minigan.tensor import ones_like, zeros_like
+
+
+# ---- the minimax game (Goodfellow et al. 2014, eq. 1) -----------------------------------------------
+def d_minimax_loss(d_real, d_fake):
+    """-[mean log D(x) + mean log(1 - D(G(z)))]: D maximizes V(D, G)."""
+    return F.binary_cross_entropy(d_real, ones_like(d_real)) + \
+        F.binary_cross_entropy(d_fake, zeros_like(d_fake))
+
+
+def g_saturating_loss(d_fake):
+    """mean log(1 - D(G(z))): G minimizes V directly. Its gradient vanishes when D rejects fakes."""
+    return -F.binary_cross_entropy(d_fake, zeros_like(d_fake))
+
+
+def g_nonsaturating_loss(d_fake):
+    """-mean log D(G(z)): the paper's practical choice (Section 3), strong gradients early on."""
+    return F.binary_cross_entropy(d_fake, ones_like(d_fake))
+
+
+def d_minimax_loss_logits(a_real, a_fake):
+    """d_minimax_loss from logits: mean softplus(-a_real) + mean softplus(a_fake)."""
+    return ops.softplus(-a_real).mean() + ops.softplus(a_fake).mean()
+
+
+def g_saturating_loss_logits(a_fake):
+    """mean log(1 - sigmoid(a)) = -mean softplus(a)."""
+    return -ops.softplus(a_fake).mean()
+
+
+def g_nonsaturating_loss_logits(a_fake):
+    """-mean log sigmoid(a) = mean softplus(-a)."""
+    return ops.softplus(-a_fake).mean()
+
+
+# ---- Wasserstein GAN (Arjovsky et al. 2017; Gulrajani et al. 2017) -----------------------------------
+def critic_wasserstein_loss(c_real, c_fake):
+    """mean C(G(z)) - mean C(x): the critic maximizes the Kantorovich-Rubinstein estimate."""
+    return c_fake.mean() - c_real.mean()
+
+
+def g_wasserstein_loss(c_fake):
+    """-mean C(G(z))."""
+    return -c_fake.mean()
+
+
+def clip_weights(module, clip_value):
+    """WGAN's crude Lipschitz constraint: clamp every parameter to [-c, c], in place."""
+    for p in module.parameters():
+        xp = p.backend.xp
+        xp.clip(p.data, -clip_value, clip_value, out=p.data)
+
+
+def gradient_penalty(critic, real, fake, weight=10.0):
+    """WGAN-GP: weight * mean_x̂ (||∇C(x̂)||₂ - 1)² on x̂ = εx + (1-ε)G(z), ε ~ U[0, 1] per sample.
+
+    The gradient is taken with create_graph=True, so the penalty's own gradient w.r.t. the
+    critic's weights flows through a second backward pass.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"gradient_penalty: real batch {real.shape} and fake batch {fake.shape} differ")
+    eps = real.backend.rand((real.shape[0],) + (1,) * (real.ndim - 1), real.dtype)
+    eps = ops.as_tensor(eps, real)
+    x_hat = (eps * real.detach() + (1.0 - eps) * fake.detach()).detach()
+    x_hat.requires_grad_(True)
+    (g,) = autograd(critic(x_hat).sum(), [x_hat], create_graph=True)
+    # + 1e-12 keeps sqrt's derivative finite should a gradient be exactly zero
+    norms = (ops.flatten(g * g).sum(axis=1) + 1e-12).sqrt()
+    return ((norms - 1.0) ** 2).mean() * weight

@@ -1,0 +1,156 @@
+"""Training the GAN: Algorithm 1 of Goodfellow et al. (2014) and its Wasserstein variants.
+
+One call of :meth:`GANTrainer.step` is one generator update, preceded by ``d_steps``
+discriminator (critic) updates, each on its own real minibatch and its own noise::
+
+    for d_steps:   maximize  log D(x) + log(1 - D(G(z)))   over D   (G fixed, fakes detached)
+    once:          minimize  log(1 - D(G(z)))  [or -log D(G(z))]  over G   (D frozen)
+"""
+import math
+
+from minigan import ops
+from minigan import optim
+from minigan.gan import losses as L
+from minigan.nn import BatchNorm1d
+from minigan.tensor import no_grad, randn
+
+# loss name -> (discriminator loss, generator loss, from logits?, discriminator output kind)
+LOSSES = {
+    "minimax": (L.d_minimax_loss, L.g_saturating_loss),
+    "nonsaturating": (L.d_minimax_loss, L.g_nonsaturating_loss),
+    "wgan": (L.critic_wasserstein_loss, L.g_wasserstein_loss),
+    "wgan-gp": (L.critic_wasserstein_loss, L.g_wasserstein_loss),
+}
+LOGIT_LOSSES = {
+    "minimax": (L.d_minimax_loss_logits, L.g_saturating_loss_logits),
+    "nonsaturating": (L.d_minimax_loss_logits, L.g_nonsaturating_loss_logits),
+}
+# the optimizers and schedules of the papers, used unless the caller overrides them
+DEFAULTS = {
+    "minimax": dict(d_steps=1, lr=2e-4, betas=(0.5, 0.999)),
+    "nonsaturating": dict(d_steps=1, lr=2e-4, betas=(0.5, 0.999)),
+    "wgan": dict(d_steps=5, lr=5e-5, clip_value=0.01),          # RMSprop, Arjovsky et al. 2017
+    "wgan-gp": dict(d_steps=5, lr=1e-4, betas=(0.5, 0.9), gp_weight=10.0),  # Gulrajani et al. 2017
+}
+METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")
+
+
+def discriminator_output(loss, logits=False):
+    """What the discriminator's last layer must produce for this loss."""
+    if loss.startswith("wgan"):
+        return "critic"
+    return "logit" if logits else "probability"
+
+
+class GANTrainer:
+    """Trains ``generator`` against ``discriminator`` on minibatches from ``sample_real()``.
+
+    ``sample_real`` returns a Tensor batch of real data on the current backend each call.
+    ``d_steps`` is Algorithm 1's k (default 1; 5 critic steps for the Wasserstein losses).
+    """
+
+    def __init__(self, generator, discriminator, sample_real, latent_dim, loss="nonsaturating",
+                 d_steps=None, lr_g=None, lr_d=None, betas=None, logits=False, clip_value=None, gp_weight=None):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; valid losses: {', '.join(LOSSES)}")
+        if logits and loss not in LOGIT_LOSSES:
+            raise ValueError(f"loss {loss!r} has no logit form: its critic outputs unbounded scores already")
+        defaults = DEFAULTS[loss]
+        self.G, self.D, self.sample_real, self.latent_dim = generator, discriminator, sample_real, latent_dim
+        self.loss_name, self.logits = loss, logits
+        self.d_loss_fn, self.g_loss_fn = (LOGIT_LOSSES if logits else LOSSES)[loss]
+        self.d_steps = defaults["d_steps"] if d_steps is None else int(d_steps)
+        if self.d_steps < 1:
+            raise ValueError(f"the number of discriminator steps per generator step must be >= 1, got {self.d_steps}")
+        self.clip_value = clip_value if clip_value is not None else defaults.get("clip_value")
+        self.gp_weight = gp_weight if gp_weight is not None else defaults.get("gp_weight")
+        lr_g = defaults["lr"] if lr_g is None else lr_g
+        lr_d = defaults["lr"] if lr_d is None else lr_d
+        if loss == "wgan":
+            self.opt_g = optim.RMSprop(generator.parameters(), lr=lr_g)
+            self.opt_d = optim.RMSprop(discriminator.parameters(), lr=lr_d)
+        else:
+            betas = tuple(betas or defaults["betas"])
+            self.opt_g = optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
+            self.opt_d = optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
+        # One D pass over [real; fake] does the same work in bigger, faster products — but
+        # only when D has no BatchNorm, whose batch statistics would mix the two halves.
+        self.concat_batches = not any(isinstance(m, BatchNorm1d) for m in discriminator.modules())
+        self.step_count = 0
+
+    def noise(self, n):
+        """z ~ N(0, I), shape (n, latent_dim), from the backend's seeded generator."""
+        return randn(n, self.latent_dim)
+
+    def _discriminate(self, real, fake):
+        if self.concat_batches:
+            out = self.D(ops.concatenate([real, fake], axis=0))
+            return out[:len(real)], out[len(real):]
+        return self.D(real), self.D(fake)
+
+    def _probability(self, out):
+        """Mean D output for the record: a probability, or the raw critic value for WGANs."""
+        return out.sigmoid().mean() if self.logits else out.mean()
+
+    def step(self):
+        """One generator update after ``d_steps`` discriminator updates; returns the metrics."""
+        for _ in range(self.d_steps):
+            real = self.sample_real()
+            with no_grad():                      # fakes are constants in the D step
+                fake = self.G(self.noise(len(real)))
+            # maximize log D(x) + log(1 - D(G(z)))  (Wasserstein: maximize C(x) - C(G(z)))
+            out_real, out_fake = self._discriminate(real, fake)
+            d_loss = self.d_loss_fn(out_real, out_fake)
+            if self.gp_weight:
+                d_loss = d_loss + L.gradient_penalty(self.D, real, fake, self.gp_weight)
+            self.opt_d.zero_grad()
+            d_loss.backward()
+            grad_norm_d = _grad_norm(self.D)
+            self.opt_d.step()
+            if self.clip_value:
+                L.clip_weights(self.D, self.clip_value)
+
+        # minimize log(1 - D(G(z))) or -log D(G(z)) over G, with D frozen: no D weight gradients
+        self.D.requires_grad_(False)
+        try:
+            out_gen = self.D(self.G(self.noise(len(real))))
+            g_loss = self.g_loss_fn(out_gen)
+            self.opt_g.zero_grad()
+            g_loss.backward()
+            grad_norm_g = _grad_norm(self.G)
+            self.opt_g.step()
+        finally:
+            self.D.requires_grad_(True)
+        self.step_count += 1
+        with no_grad():
+            values = [d_loss, g_loss, self._probability(out_real), self._probability(out_fake)]
+            return self._to_host(values, [grad_norm_d, grad_norm_g])
+
+    def _to_host(self, tensors, arrays):
+        """All metrics in one device -> host transfer (one synchronization per step on a GPU)."""
+        be = self.D.parameters()[0].backend
+        stacked = be.xp.stack([t.data.reshape(()) for t in tensors] + [a.reshape(()) for a in arrays])
+        return {"step": self.step_count, **dict(zip(METRICS, (float(v) for v in be.to_numpy(stacked))))}
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def state_dict(self):
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(), "step": self.step_count}
+
+    def load_state_dict(self, state):
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.step_count = int(state["step"])
+
+
+def _grad_norm(module):
+    """sqrt(sum of squared gradient entries) over the module's parameters, on the device."""
+    total = None
+    for p in module.parameters():
+        if p.grad is not None:
+            g = p.grad.data
+            sq = (g * g).sum()
+            total = sq if total is None else total + sq
+    return total ** 0.5 if total is not None else math.nan
