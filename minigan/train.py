@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 DEFAULT_MODEL = {"digits": "small", "mnist": "mlp", "mnist_test": "mlp"}       # else "toy"
-DEFAULT_EPOCHS = {"digits": 50, "mnist": 30, "mnist_test": 100}               # else 30
+DEFAULT_EPOCHS = {"digits": 200, "mnist": 30, "mnist_test": 100}               # else 30
 GRID_SIZE = 64
 
 
