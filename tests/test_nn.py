@@ -240,3 +240,20 @@ def test_functional_forms_match_modules():
     np.testing.assert_array_equal(nn.Sigmoid()(x).numpy(), F.sigmoid(x).numpy())
     np.testing.assert_array_equal(nn.Tanh()(x).numpy(), F.tanh(x).numpy())
     np.testing.assert_array_equal(nn.ReLU()(x).numpy(), F.relu(x).numpy())
+
+
+def test_log_softmax_and_cross_entropy(backend, float64):
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((5, 4)) * 3
+    labels = np.array([0, 3, 1, 1, 2])
+    reference = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(F.log_softmax(mg.tensor(logits)).numpy(), reference, rtol=1e-12)
+    y = mg.tensor(labels)
+    np.testing.assert_allclose(F.cross_entropy(mg.tensor(logits), y).numpy(), -reference[np.arange(5), labels].mean())
+    x = mg.tensor(logits, requires_grad=True)
+    assert mg.gradcheck(lambda t: F.cross_entropy(t, y), [x])
+    assert mg.gradgradcheck(lambda t: F.cross_entropy(t, y), [x])
+    big = F.log_softmax(mg.tensor([[1000.0, 0.0]])).numpy()
+    np.testing.assert_allclose(big, [[0.0, -1000.0]])
+    with pytest.raises(ValueError, match=r"logits of shape \(5, 4\) need labels of shape \(5,\), got \(3,\)"):
+        F.cross_entropy(x, mg.tensor([1, 2, 3]))

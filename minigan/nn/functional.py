@@ -104,6 +104,24 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
+def log_softmax(x, axis=-1):
+    """log softmax(x) = x - max(x) - log sum exp(x - max(x)); the shift keeps exp() from overflowing
+    and, being constant per row, changes nothing (so it is detached)."""
+    shifted = x - x.max(axis=axis, keepdims=True).detach()
+    return shifted - ops.log(ops.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def cross_entropy(logits, labels, reduction="mean"):
+    """-log softmax(logits)[label] for logits (N, C) and integer labels (N,), as in PyTorch."""
+    labels = labels.data if isinstance(labels, Tensor) else labels
+    if logits.ndim != 2 or tuple(labels.shape) != (logits.shape[0],):
+        raise ValueError(f"cross_entropy: logits of shape {logits.shape} need labels of shape "
+                         f"({logits.shape[0] if logits.ndim else 'N'},), got {tuple(labels.shape)}")
+    rows = logits.backend.xp.arange(logits.shape[0])
+    picked = log_softmax(logits, axis=1)[rows, labels]
+    return _reduce(-picked, reduction, "cross_entropy")
+
+
 def mse_loss(input, target, reduction="mean"):
     """(input - target)^2."""
     target = _check_pair("mse_loss", input, target)
