@@ -133,14 +133,24 @@ _instances = {}
 _current = None
 
 
-def set_backend(name):
-    """Select the array backend for new tensors: "numpy" (default), "cupy" or "strict" (tests)."""
-    global _current
+def backend_by_name(name):
+    """The backend called ``name`` (created on first use), without making it the current one."""
     if name not in _FACTORIES:
         raise ValueError(f"unknown backend {name!r}; valid names: {', '.join(_FACTORIES)}")
     if name not in _instances:
         _instances[name] = _FACTORIES[name]()
-    _current = _instances[name]
+    return _instances[name]
+
+
+def created_backends():
+    """The backends used so far in this process (to recognize an array's origin)."""
+    return tuple(_instances.values())
+
+
+def set_backend(name):
+    """Select the array backend for new tensors: "numpy" (default), "cupy" or "strict" (tests)."""
+    global _current
+    _current = backend_by_name(name)
     return _current
 
 

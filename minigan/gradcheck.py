@@ -8,7 +8,8 @@ Both need float64 inputs: in float32 the differences drown in rounding error.
 """
 import numpy as np
 
-from minigan.tensor import Tensor, grad
+from minigan.autograd import grad
+from minigan.tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -7,12 +7,13 @@ backward with grad mode on (``create_graph=True``) records a graph of the gradie
 is how higher-order derivatives (WGAN-GP's gradient penalty) come for free.
 
 Broadcasting is handled in one place: backward may return gradients of the broadcast (output)
-shape and :func:`run_backward` sums them back to each input's shape.
+shape and ``autograd.run_backward`` sums them back to each input's shape. New tensors are made
+with the functions of ``creation`` (``minigan.tensor(...)``, ``zeros``, ``randn``, ...).
 """
 import contextlib
 import weakref
 
-import numpy as np  # host-side only: dtypes and inspecting host data handed to tensor()
+import numpy as np  # host-side only: dtype objects
 
 from minigan import backend as _backend
 
@@ -171,7 +172,7 @@ class Tensor:
 
     def to(self, backend_name):
         """A copy on another backend ("numpy", "cupy", ...), through the host."""
-        target = _backend_by_name(backend_name)
+        target = _backend.backend_by_name(backend_name)  # does not switch the current backend
         return Tensor(target.asarray(self.numpy()), requires_grad=self.requires_grad, _backend=target)
 
     def zero_grad(self):
@@ -188,7 +189,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad and has no graph "
                                "(did you detach it, build it under no_grad, or freeze every parameter?)")
-        run_backward([self], [grad], create_graph=create_graph, retain_graph=retain_graph)
+        autograd.run_backward([self], [grad], create_graph=create_graph, retain_graph=retain_graph)
 
     # --- operators (each one an explicit call into minigan.ops) -------------------------------
     def __add__(self, other): return ops.add(self, other)
@@ -239,196 +240,13 @@ def _backend_of(data):
     current = _backend.get_backend()
     if current.is_array(data):
         return current
-    for name, instance in _backend._instances.items():
-        if instance.is_array(data) and type(data) is instance.array_type:
+    for instance in _backend.created_backends():
+        if instance.is_array(data):
             return instance
     raise TypeError(f"Tensor data must be an array of the current backend ({current.name!r}), "
                     f"got {type(data).__name__}; create tensors with minigan.tensor(...)")
 
 
-def _backend_by_name(name):
-    current = _backend.get_backend()
-    try:
-        return _backend.set_backend(name)
-    finally:
-        _backend._current = current  # .to() must not switch the global backend
-
-
-# --- creating tensors --------------------------------------------------------------------------
-def tensor(data, requires_grad=False, dtype=None):
-    """A new tensor (a copy) on the current backend from host data or a backend array.
-
-    Floating data gets the default dtype (float32 unless :func:`set_default_dtype` said otherwise)
-    unless ``dtype`` is given; integer and boolean data keep their type.
-    """
-    be = _backend.get_backend()
-    if isinstance(data, Tensor):
-        data = data.data if data.backend is be else data.numpy()
-    elif not be.is_array(data) and _is_foreign_array(data):
-        data = _to_host(data)  # an array of another backend: explicitly through the host
-    if dtype is None:
-        dtype = data.dtype if be.is_array(data) else np.asarray(data).dtype  # host data: cheap to inspect
-        if dtype.kind == "f":
-            dtype = get_default_dtype()
-    return Tensor(be.asarray(data, dtype=dtype), requires_grad=requires_grad, _backend=be)
-
-
-def _is_foreign_array(data):
-    """An array of some other backend (host NumPy data is not foreign: it is the input format)."""
-    if isinstance(data, (np.ndarray, np.generic)):
-        return False
-    return hasattr(data, "__array_namespace__") or hasattr(data, "__cuda_array_interface__")
-
-
-def _to_host(data):
-    for instance in _backend._instances.values():
-        if instance.is_array(data):
-            return instance.to_numpy(data)
-    raise TypeError(f"cannot make a tensor from {type(data).__name__}")
-
-
-def zeros(shape, dtype=None, requires_grad=False):
-    be = _backend.get_backend()
-    return Tensor(be.xp.zeros(shape, dtype=dtype or get_default_dtype()), requires_grad, be)
-
-
-def ones(shape, dtype=None, requires_grad=False):
-    be = _backend.get_backend()
-    return Tensor(be.xp.ones(shape, dtype=dtype or get_default_dtype()), requires_grad, be)
-
-
-def full(shape, value, dtype=None, requires_grad=False):
-    be = _backend.get_backend()
-    return Tensor(be.xp.full(shape, value, dtype=dtype or get_default_dtype()), requires_grad, be)
-
-
-def randn(*shape, requires_grad=False, dtype=None):
-    """Standard normal samples from the current backend's generator (see manual_seed)."""
-    be = _backend.get_backend()
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(be.randn(tuple(shape), dtype or get_default_dtype()), requires_grad, be)
-
-
-def rand(*shape, requires_grad=False, dtype=None):
-    """Uniform samples on [0, 1) from the current backend's generator."""
-    be = _backend.get_backend()
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(be.rand(tuple(shape), dtype or get_default_dtype()), requires_grad, be)
-
-
-def zeros_like(t):
-    return Tensor(t.backend.xp.zeros_like(t.data), _backend=t.backend)
-
-
-def ones_like(t):
-    return Tensor(t.backend.xp.ones_like(t.data), _backend=t.backend)
-
-
-# --- the backward pass -------------------------------------------------------------------------
-def _topological_order(roots):
-    """Tensors reachable from ``roots`` through recorded Functions, inputs before outputs.
-
-    Iterative depth-first search: a graph thousands of operations deep must not hit Python's
-    recursion limit.
-    """
-    order, expanded = [], set()
-    stack = [(root, False) for root in reversed(roots)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)  # post-order: after everything it depends on
-            continue
-        if id(node) in expanded:
-            continue
-        expanded.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is None:
-            continue
-        if ctx.inputs is None:
-            raise RuntimeError("backward through a graph a second time, but its buffers have been freed; "
-                               "pass retain_graph=True to the first backward() or grad() call")
-        for parent in ctx.inputs:
-            if parent.requires_grad and id(parent) not in expanded:
-                stack.append((parent, False))
-    return order
-
-
-def run_backward(outputs, grad_outputs, create_graph=False, retain_graph=None, inputs=None):
-    """Backpropagate. Accumulates into leaves' ``.grad``, or returns grads of ``inputs`` if given."""
-    if retain_graph is None:
-        retain_graph = create_graph
-    grads = {}
-    for out, g in zip(outputs, grad_outputs):
-        if g is None:
-            if out.size != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs, got shape "
-                                   f"{out.shape}; pass grad= (or grad_outputs=) of that shape")
-            g = ones_like(out)
-        elif not isinstance(g, Tensor):
-            g = Tensor(out.backend.asarray(g, dtype=out.dtype), _backend=out.backend)
-        if g.shape != out.shape:
-            raise ValueError(f"backward: gradient shape {g.shape} does not match output shape {out.shape}")
-        _accumulate(grads, out, g)
-
-    wanted = None if inputs is None else {id(t) for t in inputs}
-    results = {}
-    with set_grad_enabled(create_graph):
-        for node in reversed(_topological_order(outputs)):
-            grad = grads.pop(id(node), None)
-            if grad is None:
-                continue
-            if wanted is not None and id(node) in wanted:
-                results[id(node)] = grad
-            ctx = node._ctx
-            if ctx is None:
-                if wanted is None:  # a leaf: accumulate like PyTorch until zero_grad()
-                    node.grad = grad if node.grad is None else _detached_sum(node.grad, grad, create_graph)
-                continue
-            input_grads = ctx.backward(grad)
-            for parent, parent_grad in zip(ctx.inputs, input_grads):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                if parent_grad.shape != parent.shape:
-                    parent_grad = ops.sum_to(parent_grad, parent.shape)
-                _accumulate(grads, parent, parent_grad)
-            if not retain_graph:
-                ctx.inputs = None  # free the saved tensors; a second backward raises clearly
-    return results
-
-
-def _accumulate(grads, tensor_, grad):
-    previous = grads.get(id(tensor_))
-    grads[id(tensor_)] = grad if previous is None else previous + grad
-
-
-def _detached_sum(old, new, create_graph):
-    return old + new if create_graph else Tensor(old.data + new.data, _backend=old.backend)
-
-
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=False):
-    """d(outputs)/d(inputs) as a tuple of Tensors, without touching any ``.grad``.
-
-    With ``create_graph=True`` the returned gradients are themselves differentiable.
-    """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs]
-    for out in outputs:
-        if not out.requires_grad:
-            raise RuntimeError("grad(): an output does not require grad (no graph connects it to the inputs)")
-    results = run_backward(outputs, grad_outputs, create_graph, retain_graph, inputs=inputs)
-    found = []
-    for i, t in enumerate(inputs):
-        g = results.get(id(t))
-        if g is None and not allow_unused:
-            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the outputs; "
-                               "pass allow_unused=True to get None for it")
-        found.append(g)
-    return tuple(found)
-
-
-from minigan import ops  # noqa: E402  (ops needs Tensor and Function defined above)
+# ops and the engine need Tensor and Function, so they are imported after them (no cycle at import time)
+from minigan import ops  # noqa: E402
+from minigan import autograd  # noqa: E402

@@ -14,7 +14,8 @@ import copy
 import numpy as np  # host side only: the permutation and validating what we are given
 
 from minigan import backend as _backend
-from minigan.tensor import Tensor, tensor
+from minigan.creation import tensor
+from minigan.tensor import Tensor
 
 
 class DataLoader:

@@ -7,8 +7,8 @@ log sigmoid(a) = -softplus(-a) and log(1 - sigmoid(a)) = -softplus(a), exact for
 """
 from minigan import ops
 from minigan.nn import functional as F
-from minigan.tensor import grad as autograd
-from minigan.tensor import ones_like, zeros_like
+from minigan.autograd import grad as autograd
+from minigan.creation import ones_like, zeros_like
 
 
 # ---- the minimax game (Goodfellow et al. 2014, eq. 1) -----------------------------------------------

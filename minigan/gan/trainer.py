@@ -12,7 +12,8 @@ from minigan import ops
 from minigan import optim
 from minigan.gan import losses as L
 from minigan.nn import BatchNorm1d
-from minigan.tensor import no_grad, randn
+from minigan.creation import randn
+from minigan.tensor import no_grad
 
 # loss name -> (discriminator loss, generator loss, from logits?, discriminator output kind)
 LOSSES = {

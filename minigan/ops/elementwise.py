@@ -1,7 +1,7 @@
 """Elementwise primitives: arithmetic, exp/log/sqrt/abs, and mask-based selection.
 
 Binary ops may return gradients of the broadcast shape: the engine sums them back to each
-input's shape (tensor.run_backward), so no op here repeats that bookkeeping.
+input's shape (autograd.run_backward), so no op here repeats that bookkeeping.
 """
 from minigan.tensor import Function, Tensor
 
