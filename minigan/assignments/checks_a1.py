@@ -1,0 +1,109 @@
+"""Checks of A1: for each op, forward against minigan's own op, backward against finite
+differences (mg.gradcheck), and backward differentiated once more (mg.gradgradcheck).
+
+The cases are a table: the op, its inputs' shapes (broadcasting included) and keyword arguments.
+"""
+import numpy as np
+
+import minigan as mg
+from minigan.assignments.checking import Check, CheckFailed, array64, check_gradients, expect_close, get
+
+
+def _sum_reference(a, axis=None, keepdims=False):
+    return a.sum(axis=axis, keepdims=keepdims)
+
+
+# op name -> (reference on minigan Tensors, input kind, cases: (input shapes, keyword arguments))
+OPS = {
+    "Mul": (lambda a, b: a * b, "normal", [(((3, 4), (3, 4)), {}), (((3, 4), (4,)), {}),
+                                            (((2, 1, 3), (4, 1)), {})]),
+    "Exp": (mg.exp, "normal", [(((3, 4),), {}), (((5,),), {})]),
+    "Log": (mg.log, "positive", [(((3, 4),), {}), (((5,),), {})]),
+    "Tanh": (mg.tanh, "normal", [(((3, 4),), {}), (((2, 3, 2),), {})]),
+    "Sum": (_sum_reference, "normal", [(((3, 4, 2),), {}), (((3, 4, 2),), {"axis": 1}),
+                                       (((3, 4, 2),), {"axis": -1, "keepdims": True}),
+                                       (((3, 4, 2),), {"axis": (0, 2)})]),
+    "MatMul": (mg.matmul, "normal", [(((3, 4), (4, 2)), {}), (((1, 3), (3, 1)), {})]),
+}
+
+
+def _inputs(kind, shapes, seed):
+    rng = np.random.default_rng(seed)
+    if kind == "positive":
+        return [rng.uniform(0.5, 2.0, s) for s in shapes]
+    return [rng.standard_normal(s) for s in shapes]
+
+
+def _context(shapes, params):
+    text = "input shapes " + ", ".join(str(tuple(s)) for s in shapes)
+    return text + "".join(f", {k}={v!r}" for k, v in params.items())
+
+
+def _forward_check(op):
+    reference, kind, cases = OPS[op]
+
+    def run(student, cache):
+        cls = get(student, op)
+        for n, (shapes, params) in enumerate(cases):
+            arrays = _inputs(kind, shapes, seed=n)
+            fn = cls(mg.get_backend())
+            out = fn.forward(*[a.copy() for a in arrays], **params)
+            if isinstance(out, mg.Tensor) or not isinstance(out, (np.ndarray, np.generic)):
+                raise CheckFailed(f"{op}.forward must return an array (compute on the raw arrays it receives, "
+                                  f"with self.xp), got a {type(out).__name__}")
+            expected = reference(*[mg.tensor(a, dtype="float64") for a in arrays], **params).numpy()
+            expect_close(f"{op}.forward", out, expected, rtol=1e-10, atol=1e-12, context=_context(shapes, params))
+    return run
+
+
+def _backward_structure(op, cls, tensors, params, context):
+    """backward must return one Tensor (or None) per input, each of the input's shape (or, for an
+    input that was broadcast, of the output's shape)."""
+    out = cls.apply(*tensors, **params)
+    result = out._ctx.backward(mg.ones_like(out))
+    n = len(tensors)
+    if isinstance(result, mg.Tensor) or not isinstance(result, (tuple, list)):
+        raise CheckFailed(f"{op}.backward must return a tuple with one gradient per input ({n}), e.g. "
+                          f"`return (grad * ...,)`; it returned a {type(result).__name__}")
+    if len(result) != n:
+        raise CheckFailed(f"{op}.backward returned {len(result)} gradients for {n} input(s)")
+    for i, (g, t) in enumerate(zip(result, tensors)):
+        if g is None:
+            raise CheckFailed(f"{op}.backward returned None for input {i}, which requires a gradient [{context}]")
+        if not isinstance(g, mg.Tensor):
+            raise CheckFailed(f"{op}.backward returned a {type(g).__name__} for input {i}: return Tensors built "
+                              "with Tensor operations (grad * ...), so the gradient stays differentiable")
+        if g.shape != t.shape and not (g.shape == out.shape and _broadcasts_to(t.shape, out.shape)):
+            raise CheckFailed(f"{op}.backward: wrong output shape: the gradient for input {i} has shape {g.shape}, "
+                              f"but input {i} has shape {t.shape} [{context}]")
+
+
+def _broadcasts_to(shape, target):
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+def _backward_check(op, order):
+    _, kind, cases = OPS[op]
+
+    def run(student, cache):
+        cls = get(student, op)
+        for n, (shapes, params) in enumerate(cases):
+            tensors = [array64(a) for a in _inputs(kind, shapes, seed=n)]
+            context = _context(shapes, params)
+            _backward_structure(op, cls, tensors, params, context)
+            check_gradients(f"{op}.backward", lambda *xs: cls.apply(*xs, **params), tensors, order=order,
+                            context=context)
+    return run
+
+
+CHECKS = []
+for _op in OPS:
+    CHECKS += [
+        Check(f"{_op}.forward", _forward_check(_op)),
+        Check(f"{_op}.backward", _backward_check(_op, 1), needs=(f"{_op}.forward",)),
+        Check(f"{_op}.backward is differentiable (double backward)", _backward_check(_op, 2),
+              needs=(f"{_op}.backward",)),
+    ]

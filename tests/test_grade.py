@@ -1,0 +1,306 @@
+"""The assignments and the grader: reference solutions score full marks, blank templates score zero
+without crashing, planted bugs are caught with a message that points at them, student code that
+loops forever, raises, dies or does not import is a failed check; make_student round-trips.
+
+The checks run in worker processes; time limits here are short to keep the file fast.
+"""
+import ast
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from minigan.assignments import ASSIGNMENTS, get_assignment
+from minigan.assignments.make_student import BEGIN, END, MarkerError, blank_source, make_student
+from minigan.grade import grade, main
+
+NAMES = list(ASSIGNMENTS)
+
+
+def solution_text(name):
+    with open(get_assignment(name).solution_path, encoding="utf-8") as f:
+        return f.read()
+
+
+def planted(tmp_path, name, *replacements):
+    """A copy of the reference solution of ``name`` with bugs planted by text replacement."""
+    text = solution_text(name)
+    for old, new in replacements:
+        assert old in text, f"the solution of {name} no longer contains {old!r}"
+        text = text.replace(old, new)
+    path = tmp_path / get_assignment(name).filename
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def failures(report):
+    return {r.name: r.message for r in report.results if not r.passed}
+
+
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory):
+    out = tmp_path_factory.mktemp("handout")
+    make_student(str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def a3_reference():
+    """A3 trains a discriminator (a few seconds): grade its reference once."""
+    return grade("A3", get_assignment("A3").solution_path, verbose=False)
+
+
+# --- reference solutions and blank templates ---------------------------------------------------------
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "A3"])
+def test_reference_solution_scores_full_marks(name):
+    report = grade(name, get_assignment(name).solution_path, verbose=False)
+    assert report.total >= 4
+    assert report.passed, failures(report)
+
+
+def test_a3_reference_scores_full_marks(a3_reference):
+    assert a3_reference.total == 6
+    assert a3_reference.passed, failures(a3_reference)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_blank_template_scores_zero_without_crashing(name, handout):
+    out = io.StringIO()
+    report = grade(name, str(handout / get_assignment(name).filename), out=out)
+    n_checks = len(get_assignment(name).load_checks())
+    assert report.score == 0 and report.total == n_checks and not report.passed
+    assert out.getvalue().count("FAIL") == n_checks and f"Score: 0/{n_checks}" in out.getvalue()
+    for r in report.results:
+        assert "not implemented yet" in r.message, (r.name, r.message)
+
+
+def test_report_lists_each_check_and_the_score(capsys):
+    assert main(["a2", get_assignment("A2").solution_path]) == 0
+    out = capsys.readouterr().out
+    assert out.count("PASS") == len(get_assignment("A2").load_checks())
+    assert "Score: 9/9" in out
+
+
+# --- planted bugs --------------------------------------------------------------------------------------
+def test_sign_error_in_a_backward_is_pointed_at(tmp_path):
+    path = planted(tmp_path, "A1", ("grad_b = grad * a if", "grad_b = -grad * a if"))
+    report = grade("A1", path, verbose=False)
+    failed = failures(report)
+    assert set(failed) == {"Mul.backward", "Mul.backward is differentiable (double backward)"}
+    message = failed["Mul.backward"]
+    assert message.startswith("Mul.backward: gradient w.r.t. input 1 wrong at element")
+    assert "analytic" in message and "numerical" in message and "check the sign" in message
+    assert report.score == report.total - 2
+
+
+def test_factor_error_and_non_differentiable_backward(tmp_path):
+    path = planted(tmp_path, "A1", ("return (grad / a,)", "return (grad / (a * 2.0),)"),
+                   ("return (grad * self.output(),)", "return (grad * mg.tensor(self.output().numpy()),)"))
+    failed = failures(grade("A1", path, verbose=False))
+    assert "off by a constant factor 0.5" in failed["Log.backward"]
+    assert "Exp.backward" not in failed  # first order is right ...
+    assert "not differentiable" in failed["Exp.backward is differentiable (double backward)"]  # ... second is not
+
+
+def test_adam_without_bias_correction(tmp_path):
+    path = planted(tmp_path, "A2", ("m_hat = m / (1.0 - b1 ** t)", "m_hat = m"),
+                   ("v_hat = v / (1.0 - b2 ** t)", "v_hat = v"))
+    failed = failures(grade("A2", path, verbose=False))
+    assert list(failed) == ["adam_step: 10 steps match optim.Adam"]
+    assert "after step 1" in failed["adam_step: 10 steps match optim.Adam"]
+    assert "without bias correction" in failed["adam_step: 10 steps match optim.Adam"]
+
+
+def test_adam_that_rebinds_instead_of_updating_in_place(tmp_path):
+    path = planted(tmp_path, "A2", ("    m *= b1\n    m += (1.0 - b1) * grad\n",
+                                    "    m = b1 * m + (1.0 - b1) * grad\n"))
+    failed = failures(grade("A2", path, verbose=False))
+    assert "m" in failed["adam_step updates param, m and v in place"]
+    assert "in place" in failed["adam_step updates param, m and v in place"]
+
+
+def test_penalty_with_squared_norm(tmp_path):
+    path = planted(tmp_path, "A4", ("norms = (g * g).reshape(n, -1).sum(axis=1).sqrt()",
+                                    "norms = (g * g).reshape(n, -1).sum(axis=1)"))
+    failed = failures(grade("A4", path, verbose=False))
+    message = failed["gradient_penalty matches minigan's (same eps, weight 10 and 1)"]
+    assert "squared norm" in message
+    assert "gradient of the penalty w.r.t. the critic's weights (double backward) matches finite differences" \
+        not in failed  # its own gradient is consistent: only the value is wrong
+
+
+def test_penalty_without_create_graph(tmp_path):
+    path = planted(tmp_path, "A4", ("create_graph=True)", "create_graph=False)"))
+    failed = failures(grade("A4", path, verbose=False))
+    assert list(failed) == ["gradient of the penalty w.r.t. the critic's weights (double backward) matches "
+                            "finite differences"]
+    assert "create_graph=True" in next(iter(failed.values()))
+
+
+def test_wrong_output_shapes(tmp_path):
+    path = planted(tmp_path, "A1", ("return a.sum(axis=self.axes, keepdims=keepdims)", "return a.sum(axis=self.axes)"))
+    message = failures(grade("A1", path, verbose=False))["Sum.forward"]
+    assert "wrong output shape (3, 4), expected (3, 4, 1)" in message and "keepdims=True" in message
+    path = planted(tmp_path, "A2", ("(1.0 - target) * log_1mp).mean()", "(1.0 - target) * log_1mp)"))
+    failed = failures(grade("A2", path, verbose=False))
+    assert "wrong output shape (8, 1)" in failed["binary_cross_entropy matches nn.functional.binary_cross_entropy"]
+
+
+def test_student_exception_names_the_line(tmp_path):
+    path = planted(tmp_path, "A2", ("y = x @ self.weight.T\n", "y = x @ self.weight\n"))
+    message = failures(grade("A2", path, verbose=False))["Linear.forward matches nn.functional.linear"]
+    assert message.startswith("ValueError: matmul: shapes")
+    assert "Linear.forward, line" in message and "`y = x @ self.weight`" in message
+
+
+def test_a3_bugs(tmp_path):
+    path = planted(tmp_path, "A3", ("p / np.where(total > 0, total, 1.0)", "q / np.where(total > 0, total, 1.0)"),
+                   ("steps=2000,", "steps=20,"))
+    report = grade("A3", path, verbose=False)
+    failed = failures(report)
+    assert "expected p_data / (p_data + p_g)" in failed["optimal_discriminator: D* = p_data / (p_data + p_g)"]
+    assert "max |D - D*| = " in failed["train_discriminator: max |D - D*| <= 0.05 on the central 99%"]
+    assert "jsd: Jensen-Shannon divergence by numerical integration" not in failed
+
+
+# --- code that misbehaves --------------------------------------------------------------------------------
+def test_endless_loop_is_a_timed_out_check(tmp_path):
+    path = planted(tmp_path, "A1", ("        return self.xp.tanh(a)\n", "        while True:\n            pass\n"))
+    report = grade("A1", path, timeout=2.0, verbose=False)
+    failed = failures(report)
+    assert failed["Tanh.forward"] == "timed out after 2 s (an endless loop? far too many steps?)"
+    assert set(failed) == {"Tanh.forward", "Tanh.backward", "Tanh.backward is differentiable (double backward)"}
+    assert report.result("Sum.forward").passed  # a fresh worker took over after the kill
+
+
+def test_worker_that_dies_and_file_that_does_not_import(tmp_path):
+    path = planted(tmp_path, "A1", ("        return self.xp.exp(a)\n", "        import os\n        os._exit(3)\n"))
+    report = grade("A1", path, verbose=False)
+    assert report.result("Exp.forward").message == "the Python process running your code died (exit code 3)"
+    assert report.result("Log.forward").passed
+    broken = tmp_path / "broken.py"
+    broken.write_text("def adam_step(:\n", encoding="utf-8")
+    report = grade("A2", str(broken), verbose=False)
+    assert report.score == 0
+    assert all(r.message.startswith("could not import your file: SyntaxError") for r in report.results)
+    looping = tmp_path / "looping.py"
+    looping.write_text("while True:\n    pass\n", encoding="utf-8")
+    report = grade("A4", str(looping), verbose=False, import_timeout=1.0)
+    assert report.score == 0 and "importing your file did not finish within 1 s" in report.results[0].message
+
+
+def test_missing_function(tmp_path):
+    path = planted(tmp_path, "A2", ("def adam_step(", "def adam_update("))
+    failed = failures(grade("A2", path, verbose=False))
+    assert failed["adam_step: moments m and v"] == "your file defines no `adam_step` (was it renamed or deleted?)"
+
+
+# --- the command line ---------------------------------------------------------------------------------------
+def run_module(*args):
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_list_unknown_and_missing(tmp_path):
+    listing = run_module("minigan.grade", "--list")
+    assert listing.returncode == 0
+    assert [line.split()[0] for line in listing.stdout.splitlines()] == NAMES
+    unknown = run_module("minigan.grade", "A9", "x.py")
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert unknown.stderr.strip().splitlines() == ["minigan.grade: error: unknown assignment 'A9' (choose from "
+                                                   "A1, A2, A3, A4); see --list"]
+    missing = run_module("minigan.grade", "A1", str(tmp_path / "nope.py"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_cli_grades_and_sets_the_exit_status(handout):
+    good = run_module("minigan.grade", "A4", get_assignment("A4").solution_path)
+    assert good.returncode == 0 and "Score: 4/4" in good.stdout
+    blank = run_module("minigan.grade", "A4", str(handout / "a4_gradient_penalty.py"))
+    assert blank.returncode == 1 and "Score: 0/4" in blank.stdout and "Traceback" not in blank.stderr
+
+
+# --- make_student -------------------------------------------------------------------------------------
+def regions(text):
+    """The bodies between the markers, and the text with every body removed."""
+    bodies, outside, inside = [], [], None
+    for line in text.splitlines(keepends=True):
+        if line.strip().startswith(END):
+            bodies.append("".join(inside))
+            inside = None
+        if inside is None:
+            outside.append(line)
+        else:
+            inside.append(line)
+        if line.strip().startswith(BEGIN):
+            inside = []
+    return bodies, "".join(outside)
+
+
+def signatures_and_docstrings(text):
+    """Module docstring, then name, arguments and docstring of every module- and class-level def
+    (helpers nested inside a solution go away with it)."""
+    tree = ast.parse(text)
+    found = [(None, ast.get_docstring(tree))]
+    nodes = list(tree.body)
+    while nodes:
+        node = nodes.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            args = ast.dump(node.args) if isinstance(node, ast.FunctionDef) else ""
+            found.append((node.name, args, ast.get_docstring(node)))
+        if isinstance(node, ast.ClassDef):
+            nodes = list(node.body) + nodes
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_make_student_round_trip(name, handout):
+    solution = solution_text(name)
+    template = (handout / get_assignment(name).filename).read_text(encoding="utf-8")
+    solution_bodies, solution_outside = regions(solution)
+    template_bodies, template_outside = regions(template)
+    assert len(solution_bodies) >= 1 and len(template_bodies) == len(solution_bodies)
+    assert template_outside == solution_outside  # markers, signatures, docstrings, hints: unchanged
+    assert signatures_and_docstrings(template) == signatures_and_docstrings(solution)
+    for body in template_bodies:  # each region blanked to one raise at the region's indentation
+        assert body.strip().startswith('raise NotImplementedError("') and body.count("\n") == 1
+    assert blank_source(template) == template  # a template blanks to itself
+    filled = template
+    for blank, body in zip(template_bodies, solution_bodies):
+        filled = filled.replace(blank, body, 1)
+    assert filled == solution  # filling the regions back in gives the solution
+
+
+def test_make_student_cli_and_overwrite_protection(tmp_path):
+    result = run_module("minigan.assignments.make_student", "--out", str(tmp_path), "A1", "a2")
+    assert result.returncode == 0
+    assert sorted(os.listdir(tmp_path)) == ["a1_backward.py", "a2_layers.py"]
+    assert make_student(str(tmp_path), ["A1"]) == [str(tmp_path / "a1_backward.py")]  # identical: fine
+    (tmp_path / "a1_backward.py").write_text("# a student's work\n", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        make_student(str(tmp_path), ["A1"])
+    refused = run_module("minigan.assignments.make_student", "--out", str(tmp_path), "A1")
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert (tmp_path / "a1_backward.py").read_text(encoding="utf-8") == "# a student's work\n"
+    make_student(str(tmp_path), ["A1"], force=True)
+    assert "raise NotImplementedError" in (tmp_path / "a1_backward.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "is not closed"),
+    ("def f():\n    return 1\n    ### END SOLUTION\n", "without a"),
+    ("### BEGIN SOLUTION\nX = 1\n### END SOLUTION\n", "inside a function body"),
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n  ### END SOLUTION\n", "indented differently"),
+])
+def test_bad_markers_are_refused(source, problem):
+    with pytest.raises(MarkerError, match=problem):
+        blank_source(source)
+
+
+def test_blank_source_keeps_indentation_and_names_the_function():
+    source = ("class A:\n    def f(self):\n        x = 1\n        ### BEGIN SOLUTION\n        return x\n"
+              "        ### END SOLUTION\n")
+    assert blank_source(source) == ("class A:\n    def f(self):\n        x = 1\n        ### BEGIN SOLUTION\n"
+                                    '        raise NotImplementedError("A.f: write your solution here")\n'
+                                    "        ### END SOLUTION\n")
