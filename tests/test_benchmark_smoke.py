@@ -1,0 +1,42 @@
+"""Smoke test of benchmarks/bench_gan_iteration.py: it runs, and its correctness cross-check passes.
+
+No timing is asserted: times on shared machines drift too much to be a test.
+"""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gan_iteration.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_gan_iteration", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_run_exits_cleanly_and_cross_check_passes(bench, capsys):
+    # --no-torch: PyTorch's cross-check is exercised by the real run; here it would only add seconds
+    assert bench.main(["--quick", "--no-torch", "--batch-sizes", "8", "--repeats", "1", "--check-batch", "8",
+                       "--memory-iters", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "cross-check passed: minigan matches numpy" in out
+    assert "minigan/numpy" in out and "memory: minigan" in out
+
+
+def test_cross_check_catches_a_wrong_reference(bench, monkeypatch):
+    """The check is not vacuous: a reference with a slightly wrong LeakyReLU slope fails it."""
+
+    class WrongSlope(bench.NumpyGAN):
+        def step(self, real, z):
+            monkeypatch.setattr(bench, "SLOPE", 0.21)  # read by FlatMLP.forward, the reference only
+            try:
+                return super().step(real, z)
+            finally:
+                monkeypatch.setattr(bench, "SLOPE", 0.2)
+
+    with pytest.raises(AssertionError, match="cross-check FAILED"):
+        bench.cross_check([WrongSlope, bench.MiniganGAN], batch=8, iters=1)
