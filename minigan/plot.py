@@ -24,13 +24,13 @@ _PANEL_TITLES = {"loss": "losses", "d": "mean D output on real / fake (critic va
                  "grad": "gradient norms (log scale)", "other": "other"}
 
 
-def _new_figure(width, height):
+def new_figure(width, height):
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)  # attach the Agg canvas explicitly: rendering never needs a display
     return fig
 
 
-def _save(fig, path):
+def save_figure(fig, path):
     """Write ``fig`` as a PNG (whatever the suffix), creating parent directories."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,12 +96,12 @@ def save_image_grid(path, images, nrow=None, title=None, value_range=(-1, 1)):
     lo, hi = (images.min(), images.max()) if value_range is None else map(float, value_range)
     grid = image_grid(images, nrow=nrow, pad=1, pad_value=(lo + hi) / 2)
     inch = max(1, 480 // max(grid.shape)) / 100  # per grid pixel: small grids (8x8 digits) are blown up
-    fig = _new_figure(max(2.0, grid.shape[1] * inch), max(2.0, grid.shape[0] * inch) + 0.3 * bool(title))
+    fig = new_figure(max(2.0, grid.shape[1] * inch), max(2.0, grid.shape[0] * inch) + 0.3 * bool(title))
     ax = fig.add_subplot()
     ax.imshow(grid, cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(title or "")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def save_histogram_1d(path, samples, data_samples=None, density=None, title=None, bins=60):
@@ -113,7 +113,7 @@ def save_histogram_1d(path, samples, data_samples=None, density=None, title=None
     both = samples if data is None else np.concatenate([samples, data])
     margin = 0.05 * (both.max() - both.min()) or 0.5
     edges = np.linspace(both.min() - margin, both.max() + margin, int(bins) + 1)
-    fig = _new_figure(6, 4)
+    fig = new_figure(6, 4)
     ax = fig.add_subplot()
     ax.hist(samples, bins=edges, density=True, color=GEN_COLOR, alpha=0.5, label=f"generated (n={samples.size})")
     if data is not None:
@@ -126,14 +126,14 @@ def save_histogram_1d(path, samples, data_samples=None, density=None, title=None
         ax.plot(xs, ys, color=DATA_COLOR, ls="--", lw=1.5, label=r"true density $p_\mathrm{data}(x)$")
     ax.set(xlabel="x", ylabel="density", title=title or "")
     _outside_legend(fig, *ax.get_legend_handles_labels())
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def save_scatter_2d(path, samples, modes=None, data_samples=None, title=None):
     """Scatter of generated 2-D points (green) over the true modes (black x's) and, optionally,
     faint gray data points; equal aspect, so a ring looks like a ring."""
     samples = _finite(samples, "samples", 2)
-    fig = _new_figure(5, 5.4)
+    fig = new_figure(5, 5.4)
     ax = fig.add_subplot()
     if data_samples is not None:
         data = _finite(data_samples, "data_samples", 2)
@@ -145,7 +145,7 @@ def save_scatter_2d(path, samples, modes=None, data_samples=None, title=None):
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(title or "")
     _outside_legend(fig, *ax.get_legend_handles_labels())
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def save_samples(path, samples, kind, sample_shape=None, modes=None, data_samples=None, density=None, title=None):
@@ -217,7 +217,7 @@ def save_loss_curves(path, metrics, keys=None, title=None):
             raise ValueError(f"metrics[{k!r}] has shape {y.shape}; expected 1-D, like metrics['step']")
         panels.setdefault(_panel_of(k), []).append((k, y))
     names = [p for p in _PANEL_TITLES if p in panels]
-    fig = _new_figure(7, 0.4 + 2.3 * len(names))
+    fig = new_figure(7, 0.4 + 2.3 * len(names))
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     for ax, name in zip(axes, names):
         for i, (k, y) in enumerate(panels[name]):
@@ -232,7 +232,7 @@ def save_loss_curves(path, metrics, keys=None, title=None):
     axes[-1].set_xlabel("step" if step is not None else "logged point")
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # ------------------------------------------------------------------ D versus D*
@@ -273,7 +273,7 @@ def save_discriminator_figure(path, x, p_data, p_g, d_values, d_star=None, title
     if ax_list is not None:
         ax = ax_list[0] if isinstance(ax_list, (list, tuple)) else ax_list
         ax.legend(*_draw_discriminator(ax, x, p_data, p_g, d_values, d_star, title), fontsize="small")
-        return None if path is None else _save(ax.figure, path)
+        return None if path is None else save_figure(ax.figure, path)
     panel = dict(x=x, p_data=p_data, p_g=p_g, d_values=d_values, d_star=d_star, title=title)
     return save_discriminator_panels(path, [panel])
 
@@ -288,11 +288,11 @@ def save_discriminator_panels(path, panels):
         if not isinstance(panel, Mapping) or not required <= set(panel) <= required | optional:
             got = sorted(panel) if isinstance(panel, Mapping) else type(panel).__name__
             raise ValueError(f"panel {i} must be a dict with keys {sorted(required)} (+ d_star, title), got {got}")
-    fig = _new_figure(3.4 * len(panels) + 0.6, 3.6) if len(panels) > 1 else _new_figure(6, 4.2)
+    fig = new_figure(3.4 * len(panels) + 0.6, 3.6) if len(panels) > 1 else new_figure(6, 4.2)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     entries = ([], [])
     for i, (ax, panel) in enumerate(zip(axes, panels)):  # y labels on the outer axes only
         drawn = _draw_discriminator(ax, **panel, left_label=i == 0, right_label=i == len(panels) - 1)
         entries = max(entries, drawn, key=lambda e: len(e[1]))  # D* may be drawn in some panels only
     _outside_legend(fig, *entries, ncols=4 if len(panels) > 1 else 2)
-    return _save(fig, path)
+    return save_figure(fig, path)

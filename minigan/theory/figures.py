@@ -1,27 +1,12 @@
 """The theory lab's own figures (Figure-1-style panels come from ``minigan.plot``): C(G) against
 -log 4 + 2 JSD along a family of generators, and the two generator gradients against the logit."""
-import pathlib
-
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from scipy import stats
 
 from minigan.plot import D_COLOR, DATA_COLOR, GEN_COLOR
+from minigan.plot import new_figure as _figure
+from minigan.plot import save_figure as _save
 from minigan.theory.divergences import LOG_4, jsd, virtual_training_criterion
-
-
-def _figure(width, height):
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)  # Agg canvas: no display, no pyplot state
-    return fig
-
-
-def _save(fig, path):
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
-    return path
 
 
 def save_theorem_1_curves(path, mu_data, s_data, stds=(0.25, 0.5, 1.0, 2.0), means=np.linspace(-2.0, 6.0, 81)):
