@@ -151,7 +151,6 @@ def _grad_norm(module):
     total = None
     for p in module.parameters():
         if p.grad is not None:
-            g = p.grad.data
-            sq = (g * g).sum()
+            sq = p.backend.xp.vdot(p.grad.data, p.grad.data)  # one BLAS pass, no temporary g * g
             total = sq if total is None else total + sq
     return total ** 0.5 if total is not None else math.nan
