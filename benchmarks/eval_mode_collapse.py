@@ -20,13 +20,14 @@ from minigan.data import DataLoader, load_dataset, mode_coverage
 from minigan.gan import GANTrainer, discriminator_output, make_discriminator, make_generator
 
 
-def run(dataset_name, loss, seed, steps, batch_size, latent_dim=16, n_eval=2500):
+def run(dataset_name, loss, seed, steps, batch_size, lr=None, latent_dim=16, n_eval=2500):
     mg.manual_seed(seed)
     data = load_dataset(dataset_name, n=100_000, seed=seed)
     loader = DataLoader(data.x, batch_size, drop_last=True, seed=seed)
     G = make_generator("toy", latent_dim, data.dim, image=False)
     D = make_discriminator("toy", data.dim, discriminator_output(loss))
-    lr = 1e-3 if not loss.startswith("wgan") else None  # toy problems like a faster Adam
+    if lr is None:  # toy problems like a faster Adam; WGANs keep their papers' rates by default
+        lr = 1e-3 if not loss.startswith("wgan") else None
     trainer = GANTrainer(G, D, loader.sample_batch, latent_dim, loss=loss, lr_g=lr, lr_d=lr)
     for _ in range(steps):
         trainer.step()
@@ -42,6 +43,8 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
     p.add_argument("--steps", type=int, default=3000, help="generator steps per run")
     p.add_argument("--batch-size", type=int, default=256, help="minibatch size")
+    p.add_argument("--lr", type=float, default=None, help="learning rate of both networks (default: 1e-3, "
+                   "or the paper's for WGANs)")
     p.add_argument("--backend", default="numpy", help="numpy or cupy")
     args = p.parse_args(argv)
     mg.set_backend(args.backend)
@@ -50,7 +53,7 @@ def main(argv=None):
         for loss in args.losses:
             start, results = time.perf_counter(), []
             for seed in range(args.seeds):
-                results.append(run(dataset, loss, seed, args.steps, args.batch_size))
+                results.append(run(dataset, loss, seed, args.steps, args.batch_size, args.lr))
             modes = np.array([r[0] for r in results], float)
             hq = 100 * np.array([r[1] for r in results])
             total = 8 if dataset == "ring" else 25
