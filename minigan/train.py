@@ -60,6 +60,7 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0, help="seed of every random number (weights, noise, batches)")
     p.add_argument("--out", default=None, help="output folder (default runs/DATASET-LOSS)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    p.add_argument("--overwrite", action="store_true", help="start afresh even if OUT already holds a run")
     p.add_argument("--dry-run", action="store_true", help="a few steps on a little data, for smoke tests")
     p.add_argument("--data-dir", default=None, help="folder with the MNIST files (default $MINIGAN_DATA_DIR or data/)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
@@ -104,6 +105,9 @@ def _prepare_out(parser, args):
         parser.error(f"--out {out}: cannot write there ({err.strerror or err}); choose another folder")
     if args.resume and not (out / "checkpoint.npz").exists():
         parser.error(f"--resume: no checkpoint at {out / 'checkpoint.npz'}; run without --resume first")
+    if not args.resume and not args.overwrite and (out / "checkpoint.npz").exists():
+        parser.error(f"--out {out} already holds a run (checkpoint.npz); pass --resume to continue it, "
+                     "--overwrite to replace it, or choose another --out")
     return out
 
 

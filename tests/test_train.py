@@ -89,6 +89,16 @@ def test_bad_arguments_give_one_line_and_status_2(tmp_path, capsys, args, messag
     assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
 
 
+def test_an_existing_run_is_never_overwritten_silently(tmp_path, capsys):
+    rc, out = _run(tmp_path, "--dry-run", "--no-progress")
+    before = (out / "checkpoint.npz").read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--dry-run", "--no-progress", "--out", str(out)])
+    assert exit_info.value.code == 2 and "already holds a run" in capsys.readouterr().err
+    assert (out / "checkpoint.npz").read_bytes() == before
+    assert train.main(["--dry-run", "--no-progress", "--overwrite", "--out", str(out)]) == 0
+
+
 def test_unwritable_out_is_a_one_line_error(tmp_path, capsys):
     blocker = tmp_path / "file.txt"
     blocker.write_text("not a folder")
