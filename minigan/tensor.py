@@ -166,6 +166,12 @@ class Tensor:
     def __float__(self):
         return float(self.item())
 
+    def __bool__(self):
+        if self.size != 1:  # as in NumPy and PyTorch: `if tensor:` is ambiguous for many values
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .item() on a one-element tensor, or test the values of .numpy()")
+        return bool(self.item())
+
     def detach(self):
         """The same data, cut from the graph."""
         return Tensor(self.data, _backend=self.backend)

@@ -160,6 +160,9 @@ def test_tensor_basics_and_item():
     assert t.sum().item() == 6.0 and float(t.sum()) == 6.0
     with pytest.raises(ValueError, match=r"one-element.*\(1, 3\)"):
         t.item()
+    assert bool(mg.tensor([2.0])) and not bool(mg.tensor(0.0))
+    with pytest.raises(ValueError, match=r"truth value of a tensor of shape \(1, 3\) is ambiguous"):
+        bool(t)
     assert "tensor(" in repr(t)
 
 
