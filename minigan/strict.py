@@ -125,7 +125,11 @@ class _StrictNamespace:
             return data if dtype is None else data.astype(dtype, copy=False)
         return StrictArray(np.array(data, dtype=dtype))
 
-    array = asarray
+    def array(self, data, dtype=None):
+        """Like cupy.array: always a copy on the 'device' (what Backend.asarray relies on)."""
+        if isinstance(data, StrictArray):
+            data = data._data
+        return StrictArray(np.array(data, dtype=dtype))
 
 
 class StrictBackend(Backend):
@@ -135,11 +139,6 @@ class StrictBackend(Backend):
         super().__init__()
         self.xp = _StrictNamespace()
         self.array_type = StrictArray
-
-    def asarray(self, data, dtype=None):
-        if isinstance(data, StrictArray):
-            data = data._data
-        return StrictArray(np.array(data, dtype=dtype))
 
     def to_numpy(self, array):
         return np.array(array._data)

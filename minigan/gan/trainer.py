@@ -77,6 +77,7 @@ class GANTrainer:
         # One D pass over [real; fake] does the same work in bigger, faster products — but
         # only when D has no BatchNorm, whose batch statistics would mix the two halves.
         self.concat_batches = not any(isinstance(m, BatchNorm1d) for m in discriminator.modules())
+        self.backend = discriminator.parameters()[0].backend
         self.step_count = 0
 
     def noise(self, n):
@@ -129,7 +130,7 @@ class GANTrainer:
 
     def _to_host(self, tensors, arrays):
         """All metrics in one device -> host transfer (one synchronization per step on a GPU)."""
-        be = self.D.parameters()[0].backend
+        be = self.backend
         stacked = be.xp.stack([t.data.reshape(()) for t in tensors] + [a.reshape(()) for a in arrays])
         return {"step": self.step_count, **dict(zip(METRICS, (float(v) for v in be.to_numpy(stacked))))}
 

@@ -65,7 +65,7 @@ def sub(a, b):
     if _is_scalar(a):
         return add(neg(b), a)
     a = as_tensor(a, b) if not isinstance(a, Tensor) else a
-    return _binary(_ew.Add, "sub", a, neg(as_tensor(b, a)))
+    return _binary(_ew.Sub, "sub", a, as_tensor(b, a))
 
 
 def mul(a, b):

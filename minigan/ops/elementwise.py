@@ -20,6 +20,15 @@ class Add(Function):
         return grad, grad
 
 
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        return (grad if self.needs_input_grad[0] else None,
+                -grad if self.needs_input_grad[1] else None)
+
+
 class Mul(Function):
     def forward(self, a, b):
         return a * b

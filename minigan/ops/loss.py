@@ -24,9 +24,8 @@ class BinaryCrossEntropy(Function):
     """
 
     def forward(self, p, t):
-        self.log_p = _clamped_log(self.xp, p)
-        self.log_1mp = _clamped_log1m(self.xp, p)
-        return -(t * self.log_p + (1.0 - t) * self.log_1mp)
+        log_p, log_1mp = _clamped_log(self.xp, p), _clamped_log1m(self.xp, p)
+        return -(t * log_p + (1.0 - t) * log_1mp)
 
     def backward(self, grad):
         p, t = self.inputs
