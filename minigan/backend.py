@@ -122,15 +122,16 @@ class CupyBackend(Backend):
         self.manual_seed(state["seed"])
 
 
-def _make_strict():
-    from minigan.strict import StrictBackend  # test-only backend, see strict.py
-    return StrictBackend()
-
-
-# name -> constructor; "strict" is the test-only stand-in for a GPU (see strict.py)
-_FACTORIES = {"numpy": Backend, "cupy": CupyBackend, "strict": _make_strict}
+# name -> constructor. Other backends (the test-only "strict" one in minigan/strict.py) add
+# themselves with register_backend; this module never names them.
+_FACTORIES = {"numpy": Backend, "cupy": CupyBackend}
 _instances = {}
 _current = None
+
+
+def register_backend(name, factory):
+    """Make ``set_backend(name)`` construct ``factory()`` (on first use)."""
+    _FACTORIES[name] = factory
 
 
 def backend_by_name(name):
@@ -148,7 +149,7 @@ def created_backends():
 
 
 def set_backend(name):
-    """Select the array backend for new tensors: "numpy" (default), "cupy" or "strict" (tests)."""
+    """Select the array backend for new tensors: "numpy" (default), "cupy", or a registered one."""
     global _current
     _current = backend_by_name(name)
     return _current

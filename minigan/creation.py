@@ -1,4 +1,7 @@
-"""Creating tensors on the current backend: from host data, filled, or random."""
+"""Creating tensors on the current backend: from host data, filled, or random.
+
+Shapes are given as PyTorch and NumPy users write them: ``zeros(2, 3)`` or ``zeros((2, 3))``.
+"""
 import numpy as np  # host-side only: inspecting host data handed to tensor()
 
 from minigan import backend as _backend
@@ -37,38 +40,49 @@ def _to_host(data):
     raise TypeError(f"cannot make a tensor from {type(data).__name__}")
 
 
-def zeros(shape, dtype=None, requires_grad=False):
+def _shape(size):
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+        raise ValueError(f"a shape is non-negative ints, given as f(2, 3) or f((2, 3)); got {size}")
+    return shape
+
+
+def _filled(fill, size, dtype, requires_grad):
     be = _backend.get_backend()
-    return Tensor(be.xp.zeros(shape, dtype=dtype or get_default_dtype()), requires_grad, be)
+    return Tensor(fill(be, _shape(size), dtype or get_default_dtype()), requires_grad, be)
 
 
-def ones(shape, dtype=None, requires_grad=False):
-    be = _backend.get_backend()
-    return Tensor(be.xp.ones(shape, dtype=dtype or get_default_dtype()), requires_grad, be)
+def zeros(*size, dtype=None, requires_grad=False):
+    return _filled(lambda be, s, d: be.xp.zeros(s, dtype=d), size, dtype, requires_grad)
 
 
-def full(shape, value, dtype=None, requires_grad=False):
-    be = _backend.get_backend()
-    return Tensor(be.xp.full(shape, value, dtype=dtype or get_default_dtype()), requires_grad, be)
+def ones(*size, dtype=None, requires_grad=False):
+    return _filled(lambda be, s, d: be.xp.ones(s, dtype=d), size, dtype, requires_grad)
 
 
-def randn(*shape, requires_grad=False, dtype=None):
+def empty(*size, dtype=None, requires_grad=False):
+    """Uninitialized memory (fast; fill it before reading it)."""
+    return _filled(lambda be, s, d: be.xp.empty(s, dtype=d), size, dtype, requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    size = (size,) if isinstance(size, int) else size
+    return _filled(lambda be, s, d: be.xp.full(s, fill_value, dtype=d), (size,), dtype, requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False):
     """Standard normal samples from the current backend's generator (see manual_seed)."""
-    be = _backend.get_backend()
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(be.randn(tuple(shape), dtype or get_default_dtype()), requires_grad, be)
+    return _filled(lambda be, s, d: be.randn(s, d), size, dtype, requires_grad)
 
 
-def rand(*shape, requires_grad=False, dtype=None):
+def rand(*size, dtype=None, requires_grad=False):
     """Uniform samples on [0, 1) from the current backend's generator."""
-    be = _backend.get_backend()
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(be.rand(tuple(shape), dtype or get_default_dtype()), requires_grad, be)
+    return _filled(lambda be, s, d: be.rand(s, d), size, dtype, requires_grad)
 
 
-def zeros_like(t):
-    return Tensor(t.backend.xp.zeros_like(t.data), _backend=t.backend)
+def zeros_like(t, dtype=None):
+    return Tensor(t.backend.xp.zeros_like(t.data, dtype=dtype), _backend=t.backend)
 
 
-def ones_like(t):
-    return Tensor(t.backend.xp.ones_like(t.data), _backend=t.backend)
+def ones_like(t, dtype=None):
+    return Tensor(t.backend.xp.ones_like(t.data, dtype=dtype), _backend=t.backend)

@@ -8,8 +8,7 @@ Both need float64 inputs: in float32 the differences drown in rounding error.
 """
 import numpy as np
 
-from minigan.autograd import grad
-from minigan.tensor import Tensor
+from minigan.tensor import Tensor, grad
 
 
 class GradcheckError(AssertionError):

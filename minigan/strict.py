@@ -5,11 +5,12 @@ implicit conversion to NumPy (``np.asarray(cupy_array)`` raises). Code that does
 works on the CPU and breaks on the GPU: the classic CuPy bug. :class:`StrictArray` wraps a NumPy
 array and raises in exactly those situations, so the test suite can run "as if on a GPU" anywhere.
 Only ``backend.asarray`` (host -> device) and ``backend.to_numpy`` (device -> host) may cross.
+Import this module to register the backend (the tests do, in conftest.py).
 """
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from minigan.backend import Backend
+from minigan.backend import Backend, register_backend
 
 
 class MixedArrayError(TypeError):
@@ -151,3 +152,6 @@ class StrictBackend(Backend):
 
     def rand(self, shape, dtype):
         return StrictArray(super().rand(shape, dtype))
+
+
+register_backend("strict", StrictBackend)  # `import minigan.strict` makes set_backend("strict") work

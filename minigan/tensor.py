@@ -1,14 +1,15 @@
-"""Tensor and reverse-mode autograd.
+"""The engine: Tensor, Function, grad mode and the backward pass, in reading order.
 
-A :class:`Tensor` wraps one array of the current backend. Every differentiable operation is a
-:class:`Function`: ``forward`` works on raw arrays, ``backward`` receives the output's gradient as a
-Tensor and returns the inputs' gradients *built from Tensor operations*. Because of that, running
-backward with grad mode on (``create_graph=True``) records a graph of the gradient itself, which
-is how higher-order derivatives (WGAN-GP's gradient penalty) come for free.
+A :class:`Tensor` wraps one array of a backend. Every differentiable operation is a
+:class:`Function`: ``forward`` works on raw arrays, ``backward`` receives the output's gradient as
+a Tensor and returns the inputs' gradients *built from Tensor operations*. So running backward
+with grad mode on (``create_graph=True``) records a graph of the gradient itself: higher-order
+derivatives (WGAN-GP's gradient penalty) come for free.
 
-Broadcasting is handled in one place: backward may return gradients of the broadcast (output)
-shape and ``autograd.run_backward`` sums them back to each input's shape. New tensors are made
-with the functions of ``creation`` (``minigan.tensor(...)``, ``zeros``, ``randn``, ...).
+The operators and methods of Tensor (``+``, ``@``, ``.sum()``, ...) are the op functions of
+``minigan.ops``, which are built on this module and attach themselves to Tensor (the table at the
+end of ``minigan/ops/__init__.py``). Broadcasting is handled in one place: a backward may return a
+gradient of the broadcast (output) shape and :func:`run_backward` sums it back to its input's shape.
 """
 import contextlib
 import weakref
@@ -17,7 +18,7 @@ import numpy as np  # host-side only: dtype objects
 
 from minigan import backend as _backend
 
-_state = {"grad_enabled": True, "default_dtype": None}
+_state = {"grad_enabled": True, "default_dtype": np.dtype("float32")}
 
 
 # --- grad mode ---------------------------------------------------------------------------------
@@ -25,23 +26,37 @@ def is_grad_enabled():
     return _state["grad_enabled"]
 
 
-@contextlib.contextmanager
-def set_grad_enabled(mode):
-    previous = _state["grad_enabled"]
-    _state["grad_enabled"] = bool(mode)
-    try:
-        yield
-    finally:
-        _state["grad_enabled"] = previous
+class _GradMode(contextlib.ContextDecorator):
+    """A context manager that is also a decorator (``@mg.no_grad()``), as in PyTorch."""
+
+    mode = None
+
+    def __enter__(self):
+        self.previous = _state["grad_enabled"]
+        _state["grad_enabled"] = self.mode
+
+    def __exit__(self, *exc):
+        _state["grad_enabled"] = self.previous
 
 
-def no_grad():
-    """Context manager: operations inside record no graph (evaluation, optimizer steps)."""
-    return set_grad_enabled(False)
+class no_grad(_GradMode):
+    """Operations inside record no graph (evaluation, optimizer steps, weight clipping)."""
+    mode = False
 
 
-def enable_grad():
-    return set_grad_enabled(True)
+class enable_grad(_GradMode):
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(False)`` switches grad mode now; as a context it also restores it."""
+
+    def __init__(self, mode):
+        self.previous, self.mode = _state["grad_enabled"], bool(mode)
+        _state["grad_enabled"] = self.mode
+
+    def __enter__(self):
+        pass
 
 
 # --- default dtype -----------------------------------------------------------------------------
@@ -54,8 +69,6 @@ def set_default_dtype(dtype):
 
 
 def get_default_dtype():
-    if _state["default_dtype"] is None:
-        set_default_dtype("float32")
     return _state["default_dtype"]
 
 
@@ -65,26 +78,32 @@ class Function:
 
     ``apply`` records the graph only when grad mode is on and some input requires a gradient.
     ``self.needs_input_grad[i]`` tells backward which gradients are wanted, so that e.g. a frozen
-    layer never pays for its weight gradient.
+    layer never pays for its weight gradient. ``saves_inputs`` / ``saves_output`` say whether
+    backward reads those tensors' values: if they were modified in place since (their version
+    changed), backward would silently use the new values, so it raises instead, as PyTorch does.
     """
+
+    saves_inputs, saves_output = True, False
 
     def __init__(self, backend):
         self.backend = backend
         self.xp = backend.xp
         self.inputs = ()
         self.needs_input_grad = ()
-        self._output = None
 
     @classmethod
     def apply(cls, *inputs, **params):
         backend = _common_backend(cls.__name__, inputs)
         fn = cls(backend)
         out_data = fn.forward(*(t.data for t in inputs), **params)
+        if not backend.is_array(out_data):  # NumPy turns 0-d results into scalars: keep an array
+            out_data = backend.xp.asarray(out_data)
         requires_grad = _state["grad_enabled"] and any(t.requires_grad for t in inputs)
         out = Tensor(out_data, requires_grad=requires_grad, _backend=backend)
         if requires_grad:
             fn.inputs = inputs
             fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            fn.versions = tuple(t._version for t in inputs) if cls.saves_inputs else None
             fn._output = weakref.ref(out)  # weak: the output owns its Function, not the reverse
             out._ctx = fn
         return out
@@ -92,6 +111,19 @@ class Function:
     def output(self):
         """The output Tensor, for backwards written in terms of it (exp, sigmoid, tanh, sqrt)."""
         return self._output()
+
+    def check_versions(self, out):
+        modified = []
+        if self.versions is not None:
+            modified = [(t, v) for t, v in zip(self.inputs, self.versions) if t._version != v]
+        if self.saves_output and out._version != 0:
+            modified.append((out, 0))
+        for t, v in modified:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: a tensor of shape {t.shape} used by {type(self).__name__} is at version "
+                f"{t._version}; expected version {v} instead. Recompute the forward pass after the "
+                "change (e.g. compute D(G(z)) again after stepping D's optimizer)")
 
     def forward(self, *arrays, **params):
         raise NotImplementedError
@@ -110,43 +142,44 @@ def _common_backend(op_name, tensors):
 
 
 # --- Tensor ------------------------------------------------------------------------------------
+class Size(int):
+    """The number of elements (NumPy's ``x.size``) that can also be called as PyTorch's
+    ``x.size()`` (the shape) and ``x.size(dim)`` (one axis' length)."""
+
+    def __new__(cls, shape):
+        self = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
+        self.shape = tuple(shape)
+        return self
+
+    def __call__(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+
 class Tensor:
-    """An n-d array of the current backend that can record the operations applied to it."""
+    """An n-d array of a backend that can record the operations applied to it."""
 
     __array_ufunc__ = None  # NumPy defers to Tensor: `numpy_array * tensor` calls Tensor.__rmul__
+    __hash__ = object.__hash__  # `==` is elementwise; tensors are dict keys by identity
 
     def __init__(self, data, requires_grad=False, _backend=None):
         self.backend = _backend if _backend is not None else _backend_of(data)
         self.data = data
         self.grad = None
         self._ctx = None  # the Function that produced this tensor (None for leaves)
+        self._version = 0  # bumped by every in-place change (see Function.check_versions)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
-    # --- basic properties --------------------------------------------------------------------
-    @property
-    def shape(self):
-        return tuple(self.data.shape)
+    shape = property(lambda self: tuple(self.data.shape))
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: Size(self.data.shape))
+    is_leaf = property(lambda self: self._ctx is None)
 
-    @property
-    def dtype(self):
-        return self.data.dtype
-
-    @property
-    def ndim(self):
-        return self.data.ndim
-
-    @property
-    def size(self):
-        return self.data.size
-
-    @property
-    def is_leaf(self):
-        return self._ctx is None
-
-    def __len__(self):
-        return self.shape[0]
+    def numel(self): return int(self.size)
+    def dim(self): return self.ndim
+    def __len__(self): return self.shape[0]
 
     def requires_grad_(self, mode=True):
         if mode and self.data.dtype.kind != "f":
@@ -189,57 +222,40 @@ class Tensor:
         body = repr(self.numpy()).replace("array(", "tensor(", 1)
         return body[:-1] + grad + ")" if body.endswith(")") else body
 
-    # --- autograd ----------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad and has no graph "
                                "(did you detach it, build it under no_grad, or freeze every parameter?)")
-        autograd.run_backward([self], [grad], create_graph=create_graph, retain_graph=retain_graph)
+        run_backward([self], [grad], create_graph=create_graph, retain_graph=retain_graph)
 
-    # --- operators (each one an explicit call into minigan.ops) -------------------------------
-    def __add__(self, other): return ops.add(self, other)
-    def __radd__(self, other): return ops.add(self, other)
-    def __sub__(self, other): return ops.sub(self, other)
-    def __rsub__(self, other): return ops.sub(other, self)
-    def __mul__(self, other): return ops.mul(self, other)
-    def __rmul__(self, other): return ops.mul(self, other)
-    def __truediv__(self, other): return ops.div(self, other)
-    def __rtruediv__(self, other): return ops.div(other, self)
-    def __neg__(self): return ops.neg(self)
-    def __pow__(self, exponent): return ops.pow(self, exponent)
-    def __matmul__(self, other): return ops.matmul(self, other)
-    def __rmatmul__(self, other): return ops.matmul(other, self)
-    def __getitem__(self, index): return ops.getitem(self, index)
-    # comparisons give constant (non-differentiable) boolean tensors
-    def __gt__(self, other): return ops.compare(self, other, "greater")
-    def __ge__(self, other): return ops.compare(self, other, "greater_equal")
-    def __lt__(self, other): return ops.compare(self, other, "less")
-    def __le__(self, other): return ops.compare(self, other, "less_equal")
-    __hash__ = object.__hash__  # tensors are used as dict keys by identity
+    # --- in place: change .data and bump the version; graph-recording tensors refuse ----------
+    def _modify(self, new_data=None):
+        if _state["grad_enabled"] and self.requires_grad:
+            if self.is_leaf:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation; "
+                                   "wrap it in `with mg.no_grad():` (as optimizers do)")
+            raise RuntimeError("in-place operations on a tensor that is part of a recorded graph are not "
+                               "supported by minigan; write y = y + ... instead, or use no_grad()")
+        if new_data is not None:
+            self.data[...] = new_data
+        self._version += 1
+        return self
 
-    # --- methods mirroring the functions in minigan.ops ------------------------------------------
-    def pow(self, exponent): return ops.pow(self, exponent)
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def sqrt(self): return ops.sqrt(self)
-    def abs(self): return ops.abs(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def tanh(self): return ops.tanh(self)
-    def relu(self): return ops.relu(self)
-    def clip(self, min=None, max=None): return ops.clip(self, min, max)
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False): return ops.var(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
-    def reshape(self, *shape): return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return ops.transpose(self, axes or None)
-    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    def _value(self, other):
+        if isinstance(other, Tensor):
+            _common_backend("in-place op", (self, other))
+            return other.data
+        return other
 
-    @property
-    def T(self):
-        return ops.transpose(self)
+    def add_(self, other, alpha=1): return self._modify(self.data + self._value(other) * alpha)
+    def sub_(self, other, alpha=1): return self._modify(self.data - self._value(other) * alpha)
+    def mul_(self, other): return self._modify(self.data * self._value(other))
+    def div_(self, other): return self._modify(self.data / self._value(other))
+    def zero_(self): return self._modify(0)
+    def fill_(self, value): return self._modify(self._value(value))
+    def copy_(self, src): return self._modify(self._value(src))
+    def clamp_(self, min=None, max=None): return self._modify(self.backend.xp.clip(self.data, min, max))
 
 
 def _backend_of(data):
@@ -253,6 +269,118 @@ def _backend_of(data):
                     f"got {type(data).__name__}; create tensors with minigan.tensor(...)")
 
 
-# ops and the engine need Tensor and Function, so they are imported after them (no cycle at import time)
-from minigan import ops  # noqa: E402
-from minigan import autograd  # noqa: E402
+# --- the backward pass -------------------------------------------------------------------------
+def _topological_order(roots):
+    """Tensors reachable from ``roots`` through recorded Functions, inputs before outputs.
+
+    Iterative depth-first search: a graph thousands of operations deep must not hit Python's
+    recursion limit.
+    """
+    order, expanded = [], set()
+    stack = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)  # post-order: after everything it depends on
+            continue
+        if id(node) in expanded:
+            continue
+        expanded.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
+        if ctx is None:
+            continue
+        if ctx.inputs is None:
+            raise RuntimeError("backward through a graph a second time, but its buffers have been freed; "
+                               "pass retain_graph=True to the first backward() or grad() call")
+        for parent in ctx.inputs:
+            if parent.requires_grad and id(parent) not in expanded:
+                stack.append((parent, False))
+    return order
+
+
+def run_backward(outputs, grad_outputs, create_graph=False, retain_graph=None, inputs=None):
+    """Backpropagate. Accumulates into leaves' ``.grad``, or returns grads of ``inputs`` if given."""
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    grads, handed_out = {}, set()  # handed_out: arrays a leaf already owns, or the caller's
+    for out, g in zip(outputs, grad_outputs):
+        if g is None:
+            if out.size != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs, got shape "
+                                   f"{out.shape}; pass grad= (or grad_outputs=) of that shape")
+            g = Tensor(out.backend.xp.ones_like(out.data), _backend=out.backend)
+        elif not isinstance(g, Tensor):
+            g = Tensor(out.backend.asarray(g, dtype=out.dtype), _backend=out.backend)
+        if g.shape != out.shape:
+            raise ValueError(f"backward: gradient shape {g.shape} does not match output shape {out.shape}")
+        handed_out.add(id(g.data))
+        _accumulate(grads, out, g)
+
+    wanted = None if inputs is None else {id(t) for t in inputs}
+    results = {}
+    with set_grad_enabled(create_graph):
+        for node in reversed(_topological_order(outputs)):
+            grad = grads.pop(id(node), None)
+            if grad is None:
+                continue
+            if wanted is not None and id(node) in wanted:
+                results[id(node)] = grad
+            ctx = node._ctx
+            if ctx is None:
+                if wanted is None:  # a leaf: accumulate like PyTorch until zero_grad()
+                    node.grad = _leaf_grad(node.grad, grad, handed_out, create_graph)
+                continue
+            ctx.check_versions(node)
+            for parent, parent_grad in zip(ctx.inputs, ctx.backward(grad)):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if parent_grad.shape != parent.shape:
+                    parent_grad = parent_grad.sum_to(parent.shape)
+                _accumulate(grads, parent, parent_grad)
+            if not retain_graph:
+                ctx.inputs = None  # free the saved tensors; a second backward raises clearly
+    return results
+
+
+def _accumulate(grads, tensor_, grad):
+    previous = grads.get(id(tensor_))
+    grads[id(tensor_)] = grad if previous is None else previous + grad
+
+
+def _leaf_grad(old, new, handed_out, create_graph):
+    """A gradient the leaf owns: writable, its own shape, shared with no other leaf.
+
+    Backwards may pass one gradient to several inputs (add) or hand out read-only broadcast
+    views (sum), so those are copied; a fresh array (the usual case) is kept as it is.
+    """
+    if old is not None:
+        return old + new if create_graph else Tensor(old.data + new.data, _backend=old.backend)
+    if id(new.data) in handed_out or new.data.base is not None:
+        new = new + 0.0 if create_graph else Tensor(new.data.copy(), _backend=new.backend)
+    handed_out.add(id(new.data))
+    return new
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=False):
+    """d(outputs)/d(inputs) as a tuple of Tensors, without touching any ``.grad``.
+
+    With ``create_graph=True`` the returned gradients are themselves differentiable.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for out in outputs:
+        if not out.requires_grad:
+            raise RuntimeError("grad(): an output does not require grad (no graph connects it to the inputs)")
+    results = run_backward(outputs, grad_outputs, create_graph, retain_graph, inputs=inputs)
+    found = []
+    for i, t in enumerate(inputs):
+        g = results.get(id(t))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+        found.append(g)
+    return tuple(found)

@@ -3,6 +3,7 @@ import pytest
 
 import minigan as mg
 from minigan import backend as backend_module
+import minigan.strict  # noqa: F401  registers the "strict" test backend
 
 
 def _cupy_usable():

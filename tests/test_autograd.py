@@ -176,7 +176,7 @@ def test_python_lists_convert_and_foreign_objects_are_rejected():
 
 @pytest.mark.parametrize("make, message", [
     (lambda: mg.tensor(np.ones((2, 3))) @ mg.tensor(np.ones((4, 5))), r"matmul: shapes \(2, 3\) and \(4, 5\) are not aligned"),
-    (lambda: mg.tensor(np.ones(3)) @ mg.tensor(np.ones((3, 2))), r"matmul: both operands need at least 2 dimensions.*\(3,\)"),
+    (lambda: mg.tensor(np.ones(3)) @ mg.tensor(np.ones((4, 2))), r"matmul: shapes \(1, 3\) and \(4, 2\) are not aligned"),
     (lambda: mg.tensor(np.ones((2, 3))) + mg.tensor(np.ones((4,))), r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"),
     (lambda: mg.tensor(np.ones((2, 3))) * mg.tensor(np.ones((2,))), r"mul: shapes \(2, 3\) and \(2,\)"),
     (lambda: mg.tensor(np.ones((2, 3))).broadcast_to((4, 3)), r"broadcast_to: shape \(2, 3\) cannot be broadcast to \(4, 3\)"),
@@ -189,6 +189,6 @@ def test_shape_errors_name_the_operation_and_both_shapes(make, message):
         make()
 
 
-def test_pow_needs_a_scalar_exponent():
-    with pytest.raises(TypeError, match="exponent must be a number"):
-        mg.ones((2,)) ** mg.ones((2,))
+def test_pow_exponent_of_another_shape_names_both_shapes():
+    with pytest.raises(ValueError, match=r"pow: shapes \(2,\) and \(3,\)"):
+        mg.ones((2,)) ** mg.ones((3,))

@@ -31,7 +31,7 @@ def gradient_penalty(critic, real, fake, weight=10.0, eps=None):
     Hints: x_hat is a new leaf: build it from the detached batches, detach it, then
     ``.requires_grad_()``. The gradient of the *sum* of the scores w.r.t. x_hat gives each
     sample's own gradient (samples do not interact). The norm runs over every axis but the batch
-    axis (``mg.ops.flatten`` or ``reshape(N, -1)``, then ``.sum(axis=1)`` and ``.sqrt()``).
+    axis (``g.flatten(1)`` or ``reshape(N, -1)``, then ``.sum(axis=1)`` and ``.sqrt()``).
     """
     ### BEGIN SOLUTION
     n = real.shape[0]

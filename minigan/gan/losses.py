@@ -7,7 +7,7 @@ log sigmoid(a) = -softplus(-a) and log(1 - sigmoid(a)) = -softplus(a), exact for
 """
 from minigan import ops
 from minigan.nn import functional as F
-from minigan.autograd import grad as autograd
+from minigan.tensor import grad as autograd
 from minigan.creation import ones_like, zeros_like
 
 
@@ -74,6 +74,6 @@ def gradient_penalty(critic, real, fake, weight=10.0):
     x_hat = (eps * real.detach() + (1.0 - eps) * fake.detach()).detach()
     x_hat.requires_grad_(True)
     (g,) = autograd(critic(x_hat).sum(), [x_hat], create_graph=True)
-    # + 1e-12 keeps sqrt's derivative finite should a gradient be exactly zero
-    norms = (ops.flatten(g * g).sum(axis=1) + 1e-12).sqrt()
+    # norm(), not sqrt(sum(g^2)): its gradient is 0, not NaN, where an input gradient is exactly 0
+    norms = g.flatten(1).norm(dim=1)
     return ((norms - 1.0) ** 2).mean() * weight

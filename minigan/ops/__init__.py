@@ -1,247 +1,72 @@
-"""The operations of minigan, as functions on Tensors.
+"""The operations of minigan, as functions on Tensors, and Tensor's operators and methods.
 
-Primitives (one ``Function`` each, forward and backward side by side) live in the submodules:
-``elementwise``, ``activation``, ``reduce``, ``shape`` and ``linalg``. This module turns user
-arguments (Python numbers, lists, axes) into calls of those primitives and composes the rest
-(sub, mean, var, maximum, log_sigmoid, stack, ...) from them.
+Each primitive is one ``Function`` (forward on arrays, backward in Tensor ops) with its public
+function right below it, in the submodule of its kind: ``elementwise``, ``select`` (ReLU, where,
+maximum, clip: the ops whose gradient is a selection), ``activation``, ``reduce``, ``shape`` and
+``linalg``; ``loss`` holds the fused binary cross entropy.
+
+The table at the end of this file gives Tensor its operators and methods: ``x + y`` is ``add``,
+``x.sum(dim=0)`` is ``sum``, and so on. It lives here, not in tensor.py, because the ops are built
+on tensor.py: the engine never imports the ops, so the modules form no import cycle.
 """
-import numbers
-
-from minigan.ops import activation as _act
-from minigan.ops import elementwise as _ew
-from minigan.ops import linalg as _mm
-from minigan.ops import reduce as _red
-from minigan.ops import shape as _shape
-from minigan.ops.reduce import sum_to
-from minigan.tensor import Tensor
+from minigan.ops.activation import leaky_relu, log_sigmoid, log_softmax, sigmoid, softmax, softplus, tanh
+from minigan.ops.coerce import as_tensor
+from minigan.ops.elementwise import abs, add, clone, div, exp, log, mul, neg, pow, sqrt, sub, to_dtype
+from minigan.ops.linalg import linear, matmul
+from minigan.ops.reduce import amax, amin, broadcast_to, max, mean, min, norm, std, sum, sum_to, var
+from minigan.ops.select import argmax, argmin, clamp, clip, compare, mask, maximum, minimum, relu, where
+from minigan.ops.shape import (cat, concatenate, flatten, getitem, permute, reshape, squeeze, stack, swapaxes,
+                               transpose, unsqueeze, view)
+from minigan.tensor import Tensor, is_grad_enabled
 
 __all__ = [
-    "add", "sub", "mul", "div", "neg", "pow", "matmul", "linear", "exp", "log", "sqrt", "abs",
-    "maximum", "minimum", "where", "clip", "sum", "mean", "var", "max", "min", "reshape", "flatten",
-    "transpose", "broadcast_to", "sum_to", "getitem", "concatenate", "stack", "sigmoid", "tanh",
-    "relu", "leaky_relu", "softplus", "log_sigmoid", "compare",
+    "add", "sub", "mul", "div", "neg", "pow", "matmul", "linear", "exp", "log", "sqrt", "abs", "clone",
+    "maximum", "minimum", "where", "clip", "clamp", "mask", "relu", "sum", "mean", "var", "std", "max", "min",
+    "amax", "amin", "norm", "argmax", "argmin", "reshape", "view", "flatten", "squeeze", "unsqueeze",
+    "transpose", "permute", "swapaxes", "broadcast_to", "sum_to", "getitem", "concatenate", "cat", "stack",
+    "sigmoid", "tanh", "leaky_relu", "softplus", "log_sigmoid", "softmax", "log_softmax", "compare",
+    "as_tensor", "to_dtype",
 ]
 
 
-def _is_scalar(x):
-    return isinstance(x, numbers.Number) and not isinstance(x, bool)
+# ---- operators that need their operands swapped, or a comparison's name --------------------
+def _rsub(a, b): return sub(b, a)
+def _rdiv(a, b): return div(b, a)
+def _rmatmul(a, b): return matmul(b, a)
+def _rpow(a, base): return pow(base, a)
+def _equal(a, b): return NotImplemented if b is None else compare(a, b, "equal")
+def _not_equal(a, b): return NotImplemented if b is None else compare(a, b, "not_equal")
 
 
-def as_tensor(x, like):
-    """Lift ``x`` to a Tensor on ``like``'s backend: Tensors pass, backend arrays and lists are
-    wrapped; arrays of another library are refused (no silent host <-> device copies)."""
-    if isinstance(x, Tensor):
-        return x
-    be = like.backend
-    if be.is_array(x):
-        return Tensor(x, _backend=be)
-    if isinstance(x, (list, tuple, numbers.Number)):
-        return Tensor(be.asarray(x, dtype=like.dtype), _backend=be)
-    raise TypeError(f"expected a Tensor, a number or a list, got {type(x).__name__}; "
-                    f"wrap arrays with minigan.tensor(...) (the current backend is {be.name!r})")
+def _in_place(op, method):
+    """``x += y``: in place (as in PyTorch) unless that would have to rewrite a recorded graph;
+    then, for a tensor inside a graph, a new tensor (same values; only aliasing differs)."""
+    def operator(a, b):
+        records = is_grad_enabled() and (a.requires_grad or (isinstance(b, Tensor) and b.requires_grad))
+        if records and not (a.is_leaf and a.requires_grad):
+            return op(a, b)
+        return getattr(a, method)(b)  # a leaf that requires grad raises PyTorch's error here
+    return operator
 
 
-def _binary(cls, name, a, b):
-    try:
-        return cls.apply(a, b)
-    except ValueError as err:
-        if "broadcast" in str(err):
-            raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
-        raise
-
-
-# ---- arithmetic ---------------------------------------------------------------------------------
-def add(a, b):
-    if not isinstance(a, Tensor):
-        a, b = b, a
-    if _is_scalar(b):
-        return _ew.AddScalar.apply(a, c=float(b))
-    return _binary(_ew.Add, "add", a, as_tensor(b, a))
-
-
-def sub(a, b):
-    if isinstance(a, Tensor) and _is_scalar(b):
-        return _ew.AddScalar.apply(a, c=-float(b))
-    if _is_scalar(a):
-        return add(neg(b), a)
-    a = as_tensor(a, b) if not isinstance(a, Tensor) else a
-    return _binary(_ew.Sub, "sub", a, as_tensor(b, a))
-
-
-def mul(a, b):
-    if not isinstance(a, Tensor):
-        a, b = b, a
-    if _is_scalar(b):
-        return _ew.MulScalar.apply(a, c=float(b))
-    return _binary(_ew.Mul, "mul", a, as_tensor(b, a))
-
-
-def div(a, b):
-    if isinstance(a, Tensor) and _is_scalar(b):
-        return _ew.MulScalar.apply(a, c=1.0 / float(b))
-    if _is_scalar(a):
-        return mul(pow(b, -1.0), a)
-    a = as_tensor(a, b) if not isinstance(a, Tensor) else a
-    return _binary(_ew.Div, "div", a, as_tensor(b, a))
-
-
-def neg(a):
-    return _ew.Neg.apply(a)
-
-
-def pow(a, exponent):
-    """a ** exponent for a scalar exponent."""
-    if not _is_scalar(exponent):
-        raise TypeError(f"pow: the exponent must be a number, got {type(exponent).__name__} "
-                        "(for a tensor exponent use exp(b * log(a)))")
-    if exponent == 1:
-        return a
-    return _ew.PowScalar.apply(a, p=float(exponent))
-
-
-# ---- matrix products ----------------------------------------------------------------------------
-def matmul(a, b):
-    """a @ b for 2-D or batched (N-d, leading axes broadcast) tensors."""
-    a, b = (as_tensor(a, b), b) if not isinstance(a, Tensor) else (a, as_tensor(b, a))
-    if a.ndim < 2 or b.ndim < 2:
-        raise ValueError(f"matmul: both operands need at least 2 dimensions, got shapes {a.shape} and "
-                         f"{b.shape}; reshape vectors to (1, n) or (n, 1)")
-    if a.shape[-1] != b.shape[-2]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
-                         f"(inner dimensions {a.shape[-1]} != {b.shape[-2]})")
-    return _binary(_mm.MatMul, "matmul", a, b)
-
-
-def linear(x, weight, bias=None):
-    """x @ weight.T + bias, for x of shape (N, in) and weight of shape (out, in)."""
-    if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
-                         f"(expected input (N, {weight.shape[-1]}))")
-    if bias is None:
-        return _mm.LinearNoBias.apply(x, weight)
-    return _mm.Linear.apply(x, weight, bias)
-
-
-# ---- elementwise functions ---------------------------------------------------------------------
-def exp(a): return _ew.Exp.apply(a)
-def log(a): return _ew.Log.apply(a)
-def sqrt(a): return _ew.Sqrt.apply(a)
-def abs(a): return _ew.Abs.apply(a)
-def sigmoid(a): return _act.Sigmoid.apply(a)
-def tanh(a): return _act.Tanh.apply(a)
-def relu(a): return _act.ReLU.apply(a)
-def softplus(a): return _act.Softplus.apply(a)
-
-
-def leaky_relu(a, negative_slope=0.01):
-    return _act.LeakyReLU.apply(a, slope=float(negative_slope))
-
-
-def log_sigmoid(a):
-    """log(sigmoid(x)) = -softplus(-x), finite for every x."""
-    return -softplus(-a)
-
-
-def compare(a, b, how):
-    """Elementwise comparison as a constant boolean tensor (no gradient)."""
-    b = b.data if isinstance(b, Tensor) else b
-    return Tensor(getattr(a.backend.xp, how)(a.data, b), _backend=a.backend)
-
-
-def where(condition, a, b):
-    """Elementwise ``a if condition else b``; ``condition`` is a boolean tensor (no gradient)."""
-    like = a if isinstance(a, Tensor) else b
-    a, b = as_tensor(a, like), as_tensor(b, like)
-    cond = condition.data if isinstance(condition, Tensor) else condition
-    return _ew.Where.apply(a, b, condition=cond)
-
-
-def maximum(a, b):
-    a, b = (as_tensor(a, b), b) if not isinstance(a, Tensor) else (a, as_tensor(b, a))
-    return where(a >= b, a, b)
-
-
-def minimum(a, b):
-    a, b = (as_tensor(a, b), b) if not isinstance(a, Tensor) else (a, as_tensor(b, a))
-    return where(a <= b, a, b)
-
-
-def clip(a, min=None, max=None):
-    return _ew.Clip.apply(a, lo=min, hi=max)
-
-
-# ---- reductions ---------------------------------------------------------------------------------
-def sum(a, axis=None, keepdims=False):
-    return _red.Sum.apply(a, axes=_red._normalize_axes(axis, a.ndim), keepdims=keepdims)
-
-
-def mean(a, axis=None, keepdims=False):
-    axes = _red._normalize_axes(axis, a.ndim)
-    count = 1
-    for ax in axes:
-        count *= a.shape[ax]
-    return sum(a, axes, keepdims) * (1.0 / count)
-
-
-def var(a, axis=None, keepdims=False):
-    """Biased variance (divides by N), as BatchNorm uses it."""
-    centered = a - mean(a, axis, keepdims=True)
-    return mean(centered * centered, axis, keepdims)
-
-
-def max(a, axis=None, keepdims=False):
-    return _red.Max.apply(a, axes=_red._normalize_axes(axis, a.ndim), keepdims=keepdims)
-
-
-def min(a, axis=None, keepdims=False):
-    return -max(-a, axis, keepdims)
-
-
-# ---- shape --------------------------------------------------------------------------------------
-def reshape(a, shape):
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _shape.Reshape.apply(a, shape=shape)
-
-
-def flatten(a, start_dim=1):
-    return reshape(a, a.shape[:start_dim] + (-1,))
-
-
-def transpose(a, axes=None):
-    axes = None if axes is None else tuple(axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes)
-    return _shape.Transpose.apply(a, axes=axes)
-
-
-def broadcast_to(a, shape):
-    shape = tuple(shape)
-    if a.shape == shape:
-        return a
-    try:
-        return _red.BroadcastTo.apply(a, shape=shape)
-    except ValueError:
-        raise ValueError(f"broadcast_to: shape {a.shape} cannot be broadcast to {shape}") from None
-
-
-def getitem(a, index):
-    return _shape.GetItem.apply(a, index=_shape.normalize_index(index, a.backend))
-
-
-def concatenate(tensors, axis=0):
-    tensors = list(tensors)
-    first = tensors[0]
-    tensors = [as_tensor(t, first) for t in tensors]
-    for t in tensors[1:]:
-        if t.ndim != first.ndim or any(m != n for i, (m, n) in enumerate(zip(t.shape, first.shape))
-                                       if i != axis % first.ndim):
-            raise ValueError(f"concatenate: shapes {first.shape} and {t.shape} differ outside axis {axis}")
-    return _shape.Concatenate.apply(*tensors, axis=axis)
-
-
-def stack(tensors, axis=0):
-    tensors = list(tensors)
-    for t in tensors[1:]:
-        if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: all tensors need the same shape, got {tensors[0].shape} and {t.shape}")
-    ax = axis % (tensors[0].ndim + 1)
-    expanded = [reshape(t, t.shape[:ax] + (1,) + t.shape[ax:]) for t in tensors]
-    return concatenate(expanded, axis=ax)
+_TENSOR_METHODS = {
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub, "__mul__": mul, "__rmul__": mul,
+    "__truediv__": div, "__rtruediv__": _rdiv, "__neg__": neg, "__pow__": pow, "__rpow__": _rpow,
+    "__matmul__": matmul, "__rmatmul__": _rmatmul, "__getitem__": getitem,
+    "__iadd__": _in_place(add, "add_"), "__isub__": _in_place(sub, "sub_"),
+    "__imul__": _in_place(mul, "mul_"), "__itruediv__": _in_place(div, "div_"),
+    "__eq__": _equal, "__ne__": _not_equal,
+    "__gt__": lambda a, b: compare(a, b, "greater"), "__ge__": lambda a, b: compare(a, b, "greater_equal"),
+    "__lt__": lambda a, b: compare(a, b, "less"), "__le__": lambda a, b: compare(a, b, "less_equal"),
+    "pow": pow, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clone": clone,
+    "sigmoid": sigmoid, "tanh": tanh, "relu": relu, "softmax": softmax, "log_softmax": log_softmax,
+    "clip": clip, "clamp": clamp, "maximum": maximum, "minimum": minimum, "argmax": argmax, "argmin": argmin,
+    "sum": sum, "mean": mean, "var": var, "std": std, "max": max, "min": min, "amax": amax, "amin": amin,
+    "norm": norm, "sum_to": sum_to, "broadcast_to": broadcast_to,
+    "reshape": reshape, "view": view, "flatten": flatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
+    "transpose": transpose, "permute": permute, "swapaxes": swapaxes,
+    "float": lambda a: to_dtype(a, "float32"), "double": lambda a: to_dtype(a, "float64"),
+    "T": property(lambda a: transpose(a)), "mT": property(lambda a: swapaxes(a, -2, -1)),
+}
+for _name, _method in _TENSOR_METHODS.items():
+    setattr(Tensor, _name, _method)

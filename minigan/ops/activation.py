@@ -1,23 +1,16 @@
-"""Activation primitives. Each one fused where numerics or speed ask for it (see NOTEs)."""
-from minigan.ops.elementwise import _constant
-from minigan.tensor import Function
-
-
-class ReLU(Function):
-    def forward(self, a):
-        self.mask = (a > 0).astype(a.dtype)
-        return a * self.mask
-
-    def backward(self, grad):
-        return (grad * _constant(self, self.mask),)
+"""Activations, each fused where numerics or speed ask for it (see the NOTEs)."""
+from minigan.ops.select import relu
+from minigan.tensor import Function, Tensor
 
 
 class LeakyReLU(Function):
     """leaky_relu(x) = x if x > 0 else slope * x, i.e. x * mask with mask in {slope, 1}."""
+    saves_inputs = False
 
     def forward(self, a, slope):
-        # NOTE: an arithmetic mask instead of where(): no branch misprediction on random signs,
-        # and backward reuses it as a single multiply.
+        # NOTE: an arithmetic mask instead of a selection: no branch misprediction on random signs,
+        # and backward reuses it as one multiply. Safe because the mask is never 0 (slope != 0 is
+        # checked in leaky_relu), so an inf gradient stays inf * slope, as in PyTorch, never NaN.
         mask = (a > 0).astype(a.dtype)
         mask *= 1.0 - slope
         mask += slope
@@ -25,11 +18,18 @@ class LeakyReLU(Function):
         return a * mask
 
     def backward(self, grad):
-        return (grad * _constant(self, self.mask),)
+        return (grad * Tensor(self.mask, _backend=self.backend),)
+
+
+def leaky_relu(a, negative_slope=0.01):
+    if negative_slope == 0:  # a zero mask would turn inf gradients into NaN: select instead
+        return relu(a)
+    return LeakyReLU.apply(a, slope=float(negative_slope))
 
 
 class Sigmoid(Function):
     """sigmoid(x) = 1 / (1 + exp(-x)), computed from exp(-|x|) so it never overflows."""
+    saves_inputs, saves_output = False, True
 
     def forward(self, a):
         xp = self.xp
@@ -44,6 +44,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    saves_inputs, saves_output = False, True
+
     def forward(self, a):
         return self.xp.tanh(a)
 
@@ -61,3 +63,26 @@ class Softplus(Function):
 
     def backward(self, grad):
         return (grad * self.inputs[0].sigmoid(),)
+
+
+def sigmoid(a): return Sigmoid.apply(a)
+def tanh(a): return Tanh.apply(a)
+def softplus(a): return Softplus.apply(a)
+
+
+def log_sigmoid(a):
+    """log(sigmoid(x)) = -softplus(-x), finite for every x."""
+    return -softplus(-a)
+
+
+def log_softmax(a, dim=-1, *, axis=None):
+    """x - max(x) - log sum exp(x - max(x)) along ``dim``; the shift keeps exp() from overflowing
+    and, being constant along ``dim``, changes nothing (so it is detached)."""
+    dim = dim if axis is None else axis
+    shifted = a - a.max(axis=dim, keepdims=True).detach()
+    return shifted - shifted.exp().sum(axis=dim, keepdims=True).log()
+
+
+def softmax(a, dim=-1, *, axis=None):
+    """exp(x) / sum exp(x) along ``dim`` (through log_softmax, so it never overflows)."""
+    return log_softmax(a, dim, axis=axis).exp()

@@ -1,18 +1,17 @@
-"""Elementwise primitives: arithmetic, exp/log/sqrt/abs, and mask-based selection.
+"""Elementwise arithmetic and transcendental functions, each Function beside its public function.
 
 Binary ops may return gradients of the broadcast shape: the engine sums them back to each
-input's shape (autograd.run_backward), so no op here repeats that bookkeeping.
+input's shape (tensor.run_backward), so no op here repeats that bookkeeping.
 """
+from minigan.ops.coerce import as_pair, as_tensor, binary, is_scalar
+from minigan.ops.select import mask
 from minigan.tensor import Function, Tensor
-
-
-def _constant(fn, array):
-    """Wrap an array computed in forward as a graph-free Tensor (a piecewise-constant factor)."""
-    return Tensor(array, _backend=fn.backend)
 
 
 # ---- arithmetic ---------------------------------------------------------------------------------
 class Add(Function):
+    saves_inputs = False
+
     def forward(self, a, b):
         return a + b
 
@@ -20,13 +19,42 @@ class Add(Function):
         return grad, grad
 
 
+class AddScalar(Function):
+    """a + c for a Python number c (kept a Python number so float32 stays float32)."""
+    saves_inputs = False
+
+    def forward(self, a, c):
+        return a + c
+
+    def backward(self, grad):
+        return (grad,)
+
+
+def add(a, b):
+    if not isinstance(a, Tensor):
+        a, b = b, a
+    if is_scalar(b):
+        return AddScalar.apply(a, c=float(b))
+    return binary(Add, "add", a, as_tensor(b, a))
+
+
 class Sub(Function):
+    saves_inputs = False
+
     def forward(self, a, b):
         return a - b
 
     def backward(self, grad):
         return (grad if self.needs_input_grad[0] else None,
                 -grad if self.needs_input_grad[1] else None)
+
+
+def sub(a, b):
+    if isinstance(a, Tensor) and is_scalar(b):
+        return AddScalar.apply(a, c=-float(b))
+    if is_scalar(a):
+        return add(neg(b), a)
+    return binary(Sub, "sub", *as_pair(a, b))
 
 
 class Mul(Function):
@@ -39,7 +67,28 @@ class Mul(Function):
                 grad * a if self.needs_input_grad[1] else None)
 
 
+class MulScalar(Function):
+    saves_inputs = False
+
+    def forward(self, a, c):
+        self.c = c
+        return a * c
+
+    def backward(self, grad):
+        return (grad * self.c,)
+
+
+def mul(a, b):
+    if not isinstance(a, Tensor):
+        a, b = b, a
+    if is_scalar(b):
+        return MulScalar.apply(a, c=float(b))
+    return binary(Mul, "mul", a, as_tensor(b, a))
+
+
 class Div(Function):
+    saves_output = True
+
     def forward(self, a, b):
         return a / b
 
@@ -51,7 +100,17 @@ class Div(Function):
         return grad_a, grad_b
 
 
+def div(a, b):
+    if isinstance(a, Tensor) and is_scalar(b):
+        return MulScalar.apply(a, c=1.0 / float(b))
+    if is_scalar(a):
+        return mul(pow(b, -1.0), a)
+    return binary(Div, "div", *as_pair(a, b))
+
+
 class Neg(Function):
+    saves_inputs = False
+
     def forward(self, a):
         return -a
 
@@ -59,27 +118,12 @@ class Neg(Function):
         return (-grad,)
 
 
-class AddScalar(Function):
-    """a + c for a Python number c (kept a Python number so float32 stays float32)."""
-
-    def forward(self, a, c):
-        return a + c
-
-    def backward(self, grad):
-        return (grad,)
-
-
-class MulScalar(Function):
-    def forward(self, a, c):
-        self.c = c
-        return a * c
-
-    def backward(self, grad):
-        return (grad * self.c,)
+def neg(a):
+    return Neg.apply(a)
 
 
 class PowScalar(Function):
-    """a ** p for a Python number p; d/da = p * a ** (p - 1)."""
+    """a ** p for a Python number p; d/da = p * a ** (p - 1), and exactly 0 for p = 0."""
 
     def forward(self, a, p):
         self.p = p
@@ -87,13 +131,42 @@ class PowScalar(Function):
 
     def backward(self, grad):
         (a,) = self.inputs
+        if self.p == 0:  # constant 1: its gradient is 0 even where a ** -1 is inf (a = 0)
+            return (Tensor(self.xp.zeros_like(grad.data), _backend=self.backend),)
         if self.p == 2:  # the common square: skip a pow(x, 1)
             return (grad * (a * 2.0),)
         return (grad * (a ** (self.p - 1) * self.p),)
 
 
+class Pow(Function):
+    """a ** b for tensors: d/da = b a^(b-1) (0 where b = 0), d/db = a^b log a (0 where a = 0 <= b),
+    the conventions PyTorch uses so that 0 ** 0 = 1 has finite gradients."""
+    saves_output = True
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = mask(grad * b * a ** (b - 1.0), b.data != 0)
+        if self.needs_input_grad[1]:
+            grad_b = mask(grad * self.output() * a.log(), ~((a.data == 0) & (b.data >= 0)))
+        return grad_a, grad_b
+
+
+def pow(a, exponent):
+    """a ** exponent; either may be a Tensor (2 ** x and x ** y work too)."""
+    if isinstance(a, Tensor) and is_scalar(exponent):
+        return PowScalar.apply(a, p=float(exponent))
+    return binary(Pow, "pow", *as_pair(a, exponent))
+
+
 # ---- transcendental -----------------------------------------------------------------------------
 class Exp(Function):
+    saves_inputs, saves_output = False, True
+
     def forward(self, a):
         return self.xp.exp(a)
 
@@ -110,6 +183,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves_inputs, saves_output = False, True
+
     def forward(self, a):
         return self.xp.sqrt(a)
 
@@ -118,41 +193,48 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    """|a|; the gradient is sign(a) (0 at 0), as in PyTorch."""
+
     def forward(self, a):
         self.sign = self.xp.sign(a)
         return self.xp.abs(a)
 
     def backward(self, grad):
-        return (grad * _constant(self, self.sign),)
+        return (grad * Tensor(self.sign, _backend=self.backend),)
 
 
-# ---- selection (gradients flow through the chosen branch; masks are constants) ----------------
-class Where(Function):
-    """where(condition, a, b); the condition is a constant boolean array."""
-
-    def forward(self, a, b, condition):
-        # NOTE: arithmetic 0/1 masks in backward: boolean selection ran ~15x slower here.
-        self.mask = condition.astype(a.dtype)
-        return self.xp.where(condition, a, b)
-
-    def backward(self, grad):
-        mask = _constant(self, self.mask)
-        return (grad * mask if self.needs_input_grad[0] else None,
-                grad * (1.0 - mask) if self.needs_input_grad[1] else None)
+def exp(a): return Exp.apply(a)
+def log(a): return Log.apply(a)
+def sqrt(a): return Sqrt.apply(a)
+def abs(a): return Abs.apply(a)
 
 
-class Clip(Function):
-    """clip(a, lo, hi): gradient 1 inside [lo, hi] and 0 where the value was clipped."""
+# ---- copies and casts ---------------------------------------------------------------------------
+class Clone(Function):
+    saves_inputs = False
 
-    def forward(self, a, lo, hi):
-        xp = self.xp
-        inside = xp.ones(a.shape, dtype=a.dtype)
-        if lo is not None:
-            inside *= a >= lo
-        if hi is not None:
-            inside *= a <= hi
-        self.inside = inside
-        return xp.clip(a, lo, hi)
+    def forward(self, a):
+        return a.copy()
 
     def backward(self, grad):
-        return (grad * _constant(self, self.inside),)
+        return (grad,)
+
+
+class Cast(Function):
+    """a.astype(dtype); the gradient goes back in the input's dtype."""
+    saves_inputs = False
+
+    def forward(self, a, dtype):
+        self.in_dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, grad):
+        return (Cast.apply(grad, dtype=self.in_dtype),)
+
+
+def clone(a):
+    return Clone.apply(a)
+
+
+def to_dtype(a, dtype):
+    return a if a.dtype == dtype else Cast.apply(a, dtype=dtype)

@@ -1,4 +1,5 @@
 """Matrix products: matmul (2-D and batched) and the fused linear layer x @ W.T + b."""
+from minigan.ops.coerce import as_pair, binary
 from minigan.tensor import Function
 
 
@@ -21,6 +22,31 @@ class MatMul(Function):
         grad_a = grad @ b.transpose(*_swap_last(b.ndim)) if self.needs_input_grad[0] else None
         grad_b = a.transpose(*_swap_last(a.ndim)) @ grad if self.needs_input_grad[1] else None
         return grad_a, grad_b
+
+
+def matmul(a, b):
+    """a @ b as in NumPy and PyTorch: batched over leading axes; a 1-D operand is a vector
+    (1-D @ 1-D is the dot product, 2-D @ 1-D a matrix-vector product)."""
+    a, b = as_pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must not be 0-d, got shapes {a.shape} and {b.shape}; use * for scalars")
+    if a.ndim == 1 or b.ndim == 1:  # as (1, n) and (n, 1) matrices, then drop the added axes
+        out = matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
+        return out.reshape(_vector_result_shape(a, b, out.shape))
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
+                         f"(inner dimensions {a.shape[-1]} != {b.shape[-2]})")
+    return binary(MatMul, "matmul", a, b)
+
+
+def _vector_result_shape(a, b, shape):
+    """The shape of a matmul with a vector operand: the vector's added axis removed."""
+    shape = list(shape)
+    if b.ndim == 1:
+        del shape[-1]
+    if a.ndim == 1:
+        del shape[-2 if b.ndim != 1 else -1]
+    return tuple(shape)
 
 
 def _swap_last(ndim):
@@ -52,3 +78,13 @@ class Linear(Function):
 class LinearNoBias(Linear):
     def forward(self, x, weight):
         return super().forward(x, weight, None)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, for x of shape (N, in) and weight of shape (out, in)."""
+    if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
+                         f"(expected input (N, {weight.shape[-1]}))")
+    if bias is None:
+        return LinearNoBias.apply(x, weight)
+    return Linear.apply(x, weight, bias)

@@ -1,49 +1,155 @@
-"""Reductions and the two broadcasting primitives (broadcast_to and its adjoint sum_to)."""
-from minigan.ops.elementwise import _constant
-from minigan.tensor import Function
+"""Reductions, norms, and the two broadcasting primitives (broadcast_to and its adjoint sum_to).
 
+Every reduction takes NumPy's ``axis=``/``keepdims=`` or PyTorch's ``dim=``/``keepdim=``
+(see coerce.reduction_axes for the one place they differ: an empty tuple).
+"""
+import builtins
+import collections
+import math
 
-def _normalize_axes(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    for ax in axes:
-        if not -ndim <= ax < ndim:
-            raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(ax % ndim for ax in axes))
+from minigan.ops.coerce import kept_shape, reduction_axes
+from minigan.ops.select import mask
+from minigan.tensor import Function, Tensor
 
-
-def _keepdims_shape(shape, axes):
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
 
 
 class Sum(Function):
+    saves_inputs = False
+
     def forward(self, a, axes, keepdims):
         self.in_shape, self.axes = a.shape, axes
         return a.sum(axis=axes, keepdims=keepdims)
 
     def backward(self, grad):
-        kept = grad.reshape(_keepdims_shape(self.in_shape, self.axes))
-        return (kept.broadcast_to(self.in_shape),)
+        return (grad.reshape(kept_shape(self.in_shape, self.axes)).broadcast_to(self.in_shape),)
+
+
+def sum(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
+    return Sum.apply(a, axes=axes, keepdims=keepdims)
+
+
+def _count(a, axes):
+    return math.prod(a.shape[ax] for ax in axes)
+
+
+def mean(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """The mean; NaN over an empty axis (as NumPy and PyTorch)."""
+    axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
+    count = _count(a, axes)
+    return Sum.apply(a, axes=axes, keepdims=keepdims) * (1.0 / count if count else math.nan)
+
+
+def var(a, axis=None, correction=None, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):
+    """sum((x - mean)^2) / (N - correction); PyTorch's default correction=1 (the unbiased estimate).
+
+    ``ddof`` is NumPy's name and ``unbiased`` PyTorch's old one for the same thing; BatchNorm
+    normalizes with correction=0.
+    """
+    if isinstance(correction, bool):  # PyTorch's positional form var(dim, unbiased)
+        correction, unbiased = None, correction
+    given = [c for c in (correction, ddof, None if unbiased is None else int(unbiased)) if c is not None]
+    if len(given) > 1:
+        raise TypeError("var/std: give one of correction=, ddof= and unbiased=")
+    correction = given[0] if given else 1
+    axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
+    centered = a - mean(a, axes, keepdims=True)
+    divisor = builtins.max(_count(a, axes) - correction, 0)
+    # 0/0 = NaN and x/0 = inf, as PyTorch (with its warning) gives when N <= correction
+    return (centered * centered).sum(axes, keepdims) * (1.0 / divisor if divisor else math.inf)
+
+
+def std(a, axis=None, correction=None, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):
+    return var(a, axis, correction, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased, ddof=ddof).sqrt()
 
 
 class Max(Function):
-    """max over axes; the gradient is shared equally between tied maxima."""
+    """Max over axes. ``ties="split"`` shares the gradient equally between tied maxima (NumPy-style
+    amax, and PyTorch's x.max()); ``ties="first"`` gives it to the first one (PyTorch's max(dim))."""
+    saves_inputs = False
 
-    def forward(self, a, axes, keepdims):
+    def forward(self, a, axes, keepdims, ties):
+        xp = self.xp
         self.in_shape, self.axes = a.shape, axes
         top = a.max(axis=axes, keepdims=True)
-        mask = (a == top).astype(a.dtype)
-        mask /= mask.sum(axis=axes, keepdims=True)
-        self.mask = mask
+        if ties == "split":
+            self.keep = a == top
+            self.scale = 1.0 / self.keep.sum(axis=axes, keepdims=True).astype(a.dtype)
+        else:  # one axis: a one-hot of the first index of the maximum
+            self.indices = a.argmax(axis=axes[0], keepdims=True)
+            positions = xp.arange(a.shape[axes[0]]).reshape(kept_shape(a.shape, set(range(a.ndim)) - set(axes)))
+            self.keep, self.scale = positions == self.indices, None
         return top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
     def backward(self, grad):
-        kept = grad.reshape(_keepdims_shape(self.in_shape, self.axes))
-        return (kept * _constant(self, self.mask),)
+        kept = grad.reshape(kept_shape(self.in_shape, self.axes)).broadcast_to(self.in_shape)
+        return (mask(kept, self.keep, self.scale),)
+
+
+def max(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """NumPy's max (``axis=``: the values) or PyTorch's (``dim=``: values and indices)."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
+        return Max.apply(a, axes=axes, keepdims=keepdims, ties="split")
+    if not isinstance(dim, int):
+        raise TypeError(f"max(dim=...) takes one int dimension, got {dim!r}; use amax for several")
+    axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
+    out = Max.apply(a, axes=axes, keepdims=keepdims, ties="first")
+    indices = out._ctx.indices if out._ctx is not None else a.data.argmax(axis=axes[0], keepdims=True)
+    indices = indices if keepdims else indices.reshape(out.shape)
+    return MaxResult(out, Tensor(indices, _backend=a.backend))
+
+
+def min(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    result = max(-a, axis, keepdims, dim=dim, keepdim=keepdim)
+    return MaxResult(-result.values, result.indices) if isinstance(result, MaxResult) else -result
+
+
+def amax(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Max over one or several axes (all for None or ()); tied maxima share the gradient."""
+    dim = axis if axis is not None else dim
+    dim = None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+    return max(a, dim, keepdim if keepdims is None else keepdims)
+
+
+def amin(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return -amax(-a, dim, keepdim, axis=axis, keepdims=keepdims)
+
+
+class Norm2(Function):
+    """sqrt(sum x^2); the gradient x / norm is 0 where the norm is 0 (PyTorch's subgradient),
+    so a gradient penalty stays finite when an input gradient is exactly zero."""
+    saves_output = True
+
+    def forward(self, a, axes, keepdims):
+        self.in_shape, self.axes = a.shape, axes
+        return self.xp.sqrt((a * a).sum(axis=axes, keepdims=keepdims))
+
+    def backward(self, grad):
+        (a,) = self.inputs
+        shape = kept_shape(self.in_shape, self.axes)
+        norm = self.output().reshape(shape)
+        # the norm, or 1 where it is 0 (there a is 0 too, so the gradient is 0, never 0/0)
+        safe = norm + Tensor((norm.data == 0).astype(norm.dtype), _backend=self.backend)
+        return (a * (grad.reshape(shape) / safe),)
+
+
+def norm(a, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """PyTorch's x.norm(p, dim): the vector p-norm over ``dim`` (all elements if None)."""
+    axes, keepdims = reduction_axes(a.ndim, axis, keepdim if keepdims is None else keepdims, dim, None)
+    if p == 2:
+        return Norm2.apply(a, axes=axes, keepdims=keepdims)
+    if p == 1:
+        return a.abs().sum(axes, keepdims)
+    if p == math.inf:
+        return a.abs().amax(axes, keepdims)
+    return (a.abs() ** p).sum(axes, keepdims) ** (1.0 / p)
 
 
 class BroadcastTo(Function):
+    saves_inputs = False
+
     def forward(self, a, shape):
         self.in_shape = a.shape
         return self.xp.broadcast_to(a, shape)
@@ -52,8 +158,19 @@ class BroadcastTo(Function):
         return (sum_to(grad, self.in_shape),)
 
 
+def broadcast_to(a, shape):
+    shape = tuple(shape)
+    if a.shape == shape:
+        return a
+    try:
+        return BroadcastTo.apply(a, shape=shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: shape {a.shape} cannot be broadcast to {shape}") from None
+
+
 class SumTo(Function):
     """Sum a broadcast array back down to ``shape`` (the adjoint of broadcast_to)."""
+    saves_inputs = False
 
     def forward(self, a, shape):
         self.in_shape = a.shape

@@ -1,8 +1,11 @@
 """Shape primitives: reshape, transpose, indexing and concatenation. No arithmetic happens here."""
+from minigan.ops.coerce import as_tensor
 from minigan.tensor import Function, Tensor
 
 
 class Reshape(Function):
+    saves_inputs = False
+
     def forward(self, a, shape):
         self.in_shape = a.shape
         return a.reshape(shape)
@@ -11,18 +14,76 @@ class Reshape(Function):
         return (grad.reshape(self.in_shape),)
 
 
+def _shape_args(shape):
+    """f(2, 3) and f((2, 3)) alike."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+
+def reshape(a, *shape):
+    """a.reshape(2, 3) or a.reshape((2, 3)); PyTorch's ``view`` is the same here."""
+    return Reshape.apply(a, shape=_shape_args(shape))
+
+
+view = reshape
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    """PyTorch's flatten: dimensions start_dim..end_dim merged into one (all of them by default)."""
+    if a.ndim == 0:
+        return a.reshape(1)
+    start, end = start_dim % a.ndim, end_dim % a.ndim
+    return a.reshape(a.shape[:start] + (-1,) + a.shape[end + 1:])
+
+
+def squeeze(a, dim=None):
+    """Drop length-1 dimensions (all, or those in ``dim``); PyTorch's rule: other dims are kept."""
+    dims = range(a.ndim) if dim is None else [d % a.ndim for d in ((dim,) if isinstance(dim, int) else dim)]
+    drop = {d for d in dims if a.shape[d] == 1}
+    return a.reshape(tuple(n for i, n in enumerate(a.shape) if i not in drop))
+
+
+def unsqueeze(a, dim):
+    """A new length-1 dimension at ``dim`` (-1 appends one)."""
+    dim = dim % (a.ndim + 1)
+    return a.reshape(a.shape[:dim] + (1,) + a.shape[dim:])
+
+
 class Transpose(Function):
+    saves_inputs = False
+
     def forward(self, a, axes):
         self.axes = axes
         return a.transpose(axes)
 
     def backward(self, grad):
-        if self.axes is None:
-            return (grad.transpose(),)
         inverse = [0] * len(self.axes)
         for i, ax in enumerate(self.axes):
             inverse[ax] = i
-        return (grad.transpose(*inverse),)
+        return (grad.permute(inverse),)
+
+
+def permute(a, *dims):
+    """Axes reordered: output axis i is input axis dims[i] (PyTorch's permute, NumPy's transpose)."""
+    dims = _shape_args(dims)
+    if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions of {a.shape}")
+    return Transpose.apply(a, axes=tuple(d % a.ndim for d in dims))
+
+
+def transpose(a, *axes):
+    """Two ints swap those axes (PyTorch: ``x.transpose(0, 1)``); a tuple, or none for reversed,
+    is a full permutation (NumPy: ``x.transpose((1, 0, 2))``, ``x.transpose()``)."""
+    if len(axes) == 2 and all(isinstance(d, int) for d in axes):
+        return swapaxes(a, *axes)
+    if not axes:
+        return permute(a, tuple(reversed(range(a.ndim))))
+    return permute(a, *axes)
+
+
+def swapaxes(a, axis0, axis1):
+    order = list(range(a.ndim))
+    order[axis0], order[axis1] = order[axis1], order[axis0]
+    return permute(a, order)
 
 
 def _is_basic(index):
@@ -32,6 +93,8 @@ def _is_basic(index):
 
 
 class GetItem(Function):
+    saves_inputs = False
+
     def forward(self, a, index):
         self.in_shape, self.index = a.shape, index
         return a[index]
@@ -42,6 +105,7 @@ class GetItem(Function):
 
 class IndexAdd(Function):
     """zeros(shape) with ``values`` added at ``index`` (repeated indices add up): GetItem's adjoint."""
+    saves_inputs = False
 
     def forward(self, values, index, shape):
         self.index = index
@@ -56,7 +120,26 @@ class IndexAdd(Function):
         return (grad[self.index],)
 
 
+def getitem(a, index):
+    return GetItem.apply(a, index=_normalize_index(index, a.backend))
+
+
+def _normalize_index(index, backend):
+    """Tensors and host index arrays inside an index become arrays of the backend."""
+    parts = index if isinstance(index, tuple) else (index,)
+    fixed = []
+    for p in parts:
+        if isinstance(p, Tensor):
+            p = p.data
+        elif isinstance(p, list) or (hasattr(p, "dtype") and not backend.is_array(p)):
+            p = backend.asarray(p)
+        fixed.append(p)
+    return tuple(fixed) if isinstance(index, tuple) else fixed[0]
+
+
 class Concatenate(Function):
+    saves_inputs = False
+
     def forward(self, *arrays, axis):
         self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]
@@ -71,14 +154,27 @@ class Concatenate(Function):
         return grads
 
 
-def normalize_index(index, backend):
-    """Tensors and host index arrays inside an index become arrays of the backend."""
-    parts = index if isinstance(index, tuple) else (index,)
-    fixed = []
-    for p in parts:
-        if isinstance(p, Tensor):
-            p = p.data
-        elif isinstance(p, list) or (hasattr(p, "dtype") and not backend.is_array(p)):
-            p = backend.asarray(p)
-        fixed.append(p)
-    return tuple(fixed) if isinstance(index, tuple) else fixed[0]
+def concatenate(tensors, axis=0, *, dim=None):
+    """Join along an existing axis (PyTorch's cat)."""
+    axis = axis if dim is None else dim
+    tensors = list(tensors)
+    first = tensors[0]
+    tensors = [as_tensor(t, first) for t in tensors]
+    for t in tensors[1:]:
+        if t.ndim != first.ndim or any(m != n for i, (m, n) in enumerate(zip(t.shape, first.shape))
+                                       if i != axis % first.ndim):
+            raise ValueError(f"concatenate: shapes {first.shape} and {t.shape} differ outside axis {axis}")
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+cat = concatenate
+
+
+def stack(tensors, axis=0, *, dim=None):
+    """Join along a new axis."""
+    axis = axis if dim is None else dim
+    tensors = list(tensors)
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: all tensors need the same shape, got {tensors[0].shape} and {t.shape}")
+    return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis % (tensors[0].ndim + 1))
