@@ -122,8 +122,8 @@ class CupyBackend(Backend):
         self.manual_seed(state["seed"])
 
 
-# name -> constructor. Other backends (the test-only "strict" one in minigan/strict.py) add
-# themselves with register_backend; this module never names them.
+# name -> constructor. Other backends (a test-only one, say) add themselves with register_backend:
+# this module never names them.
 _FACTORIES = {"numpy": Backend, "cupy": CupyBackend}
 _instances = {}
 _current = None
@@ -162,6 +162,26 @@ def get_backend():
 
 def backend_names():
     return tuple(_FACTORIES)
+
+
+def backend_of_array(data):
+    """The backend whose array type ``data`` is (the current one first), or a clear TypeError."""
+    current = get_backend()
+    for instance in (current,) + created_backends():
+        if instance.is_array(data):
+            return instance
+    raise TypeError(f"Tensor data must be an array of the current backend ({current.name!r}), "
+                    f"got {type(data).__name__}; create tensors with minigan.tensor(...)")
+
+
+def common_backend(op_name, tensors):
+    """The one backend all ``tensors`` live on; mixing two is an error naming the fix."""
+    backend = tensors[0].backend
+    for t in tensors[1:]:
+        if t.backend is not backend:
+            raise RuntimeError(f"{op_name}: tensors live on different backends "
+                               f"({backend.name!r} and {t.backend.name!r}); move one with .to({backend.name!r})")
+    return backend
 
 
 def manual_seed(seed):

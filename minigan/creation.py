@@ -5,7 +5,23 @@ Shapes are given as PyTorch and NumPy users write them: ``zeros(2, 3)`` or ``zer
 import numpy as np  # host-side only: inspecting host data handed to tensor()
 
 from minigan import backend as _backend
-from minigan.tensor import Tensor, get_default_dtype
+from minigan.tensor import Tensor
+
+_default = {"dtype": np.dtype("float32")}
+
+
+
+
+def set_default_dtype(dtype):
+    """Dtype of new floating tensors and parameters: float32 (default) or float64."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"default dtype must be float32 or float64, got {dtype}")
+    _default["dtype"] = dtype
+
+
+def get_default_dtype():
+    return _default["dtype"]
 
 
 def tensor(data, requires_grad=False, dtype=None):

@@ -1,24 +1,20 @@
-"""The engine: Tensor, Function, grad mode and the backward pass, in reading order.
+"""The engine: grad mode, Function, Tensor and the backward pass, in reading order.
 
-A :class:`Tensor` wraps one array of a backend. Every differentiable operation is a
-:class:`Function`: ``forward`` works on raw arrays, ``backward`` receives the output's gradient as
-a Tensor and returns the inputs' gradients *built from Tensor operations*. So running backward
-with grad mode on (``create_graph=True``) records a graph of the gradient itself: higher-order
-derivatives (WGAN-GP's gradient penalty) come for free.
-
-The operators and methods of Tensor (``+``, ``@``, ``.sum()``, ...) are the op functions of
-``minigan.ops``, which are built on this module and attach themselves to Tensor (the table at the
-end of ``minigan/ops/__init__.py``). Broadcasting is handled in one place: a backward may return a
-gradient of the broadcast (output) shape and :func:`run_backward` sums it back to its input's shape.
+A Tensor wraps one array of a backend. Each differentiable operation is a Function: ``forward``
+works on raw arrays, ``backward`` gets the output's gradient and returns the inputs' gradients
+*built from Tensor operations*, so backward with ``create_graph=True`` records a graph of the
+gradient itself: higher-order derivatives (WGAN-GP's penalty) come for free. Tensor's operators
+and methods (``+``, ``.sum()``) are the functions of ``minigan.ops``, which is built on this module
+and attaches them (the table at its end). Broadcasting is undone in one place, run_backward.
 """
 import contextlib
 import weakref
 
 import numpy as np  # host-side only: dtype objects
 
-from minigan import backend as _backend
+from minigan import backend as backends
 
-_state = {"grad_enabled": True, "default_dtype": np.dtype("float32")}
+_state = {"grad_enabled": True}
 
 
 # --- grad mode ---------------------------------------------------------------------------------
@@ -59,28 +55,14 @@ class set_grad_enabled(_GradMode):
         pass
 
 
-# --- default dtype -----------------------------------------------------------------------------
-def set_default_dtype(dtype):
-    """Dtype of new floating tensors and parameters: float32 (default) or float64."""
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"default dtype must be float32 or float64, got {dtype}")
-    _state["default_dtype"] = dtype
-
-
-def get_default_dtype():
-    return _state["default_dtype"]
-
-
 # --- Function ----------------------------------------------------------------------------------
 class Function:
-    """One differentiable operation. Subclasses write ``forward(*arrays)`` and ``backward(grad)``.
+    """One differentiable operation: subclasses write ``forward(*arrays)`` and ``backward(grad)``.
 
-    ``apply`` records the graph only when grad mode is on and some input requires a gradient.
-    ``self.needs_input_grad[i]`` tells backward which gradients are wanted, so that e.g. a frozen
-    layer never pays for its weight gradient. ``saves_inputs`` / ``saves_output`` say whether
-    backward reads those tensors' values: if they were modified in place since (their version
-    changed), backward would silently use the new values, so it raises instead, as PyTorch does.
+    ``apply`` records the graph only in grad mode when some input requires grad;
+    ``needs_input_grad[i]`` lets backward skip unwanted gradients (a frozen layer's weights).
+    ``saves_inputs``/``saves_output``: backward reads those values, so if one was changed in place
+    since (its version moved on), backward raises as PyTorch does instead of using the new values.
     """
 
     saves_inputs, saves_output = True, False
@@ -93,7 +75,7 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        backend = _common_backend(cls.__name__, inputs)
+        backend = backends.common_backend(cls.__name__, inputs)
         fn = cls(backend)
         out_data = fn.forward(*(t.data for t in inputs), **params)
         if not backend.is_array(out_data):  # NumPy turns 0-d results into scalars: keep an array
@@ -108,8 +90,7 @@ class Function:
             out._ctx = fn
         return out
 
-    def output(self):
-        """The output Tensor, for backwards written in terms of it (exp, sigmoid, tanh, sqrt)."""
+    def output(self):  # for backwards written in terms of the output (exp, sigmoid, tanh, sqrt)
         return self._output()
 
     def check_versions(self, out):
@@ -130,15 +111,6 @@ class Function:
 
     def backward(self, grad):
         raise NotImplementedError
-
-
-def _common_backend(op_name, tensors):
-    backend = tensors[0].backend
-    for t in tensors[1:]:
-        if t.backend is not backend:
-            raise RuntimeError(f"{op_name}: tensors live on different backends "
-                               f"({backend.name!r} and {t.backend.name!r}); move one with .to({backend.name!r})")
-    return backend
 
 
 # --- Tensor ------------------------------------------------------------------------------------
@@ -162,7 +134,7 @@ class Tensor:
     __hash__ = object.__hash__  # `==` is elementwise; tensors are dict keys by identity
 
     def __init__(self, data, requires_grad=False, _backend=None):
-        self.backend = _backend if _backend is not None else _backend_of(data)
+        self.backend = _backend if _backend is not None else backends.backend_of_array(data)
         self.data = data
         self.grad = None
         self._ctx = None  # the Function that produced this tensor (None for leaves)
@@ -180,6 +152,7 @@ class Tensor:
     def numel(self): return int(self.size)
     def dim(self): return self.ndim
     def __len__(self): return self.shape[0]
+    def numpy(self): return self.backend.to_numpy(self.data)  # on the host (a copy from a GPU)
 
     def requires_grad_(self, mode=True):
         if mode and self.data.dtype.kind != "f":
@@ -187,17 +160,12 @@ class Tensor:
         self.requires_grad = bool(mode)
         return self
 
-    def numpy(self):
-        """A NumPy array on the host (a copy when the data lives on a GPU)."""
-        return self.backend.to_numpy(self.data)
-
     def item(self):
         if self.size != 1:
             raise ValueError(f"item(): only one-element tensors convert to a Python number, shape is {self.shape}")
         return self.data.reshape(-1)[0].item()
 
-    def __float__(self):
-        return float(self.item())
+    def __float__(self): return float(self.item())
 
     def __bool__(self):
         if self.size != 1:  # as in NumPy and PyTorch: `if tensor:` is ambiguous for many values
@@ -211,11 +179,10 @@ class Tensor:
 
     def to(self, backend_name):
         """A copy on another backend ("numpy", "cupy", ...), through the host."""
-        target = _backend.backend_by_name(backend_name)  # does not switch the current backend
+        target = backends.backend_by_name(backend_name)  # does not switch the current backend
         return Tensor(target.asarray(self.numpy()), requires_grad=self.requires_grad, _backend=target)
 
-    def zero_grad(self):
-        self.grad = None
+    def zero_grad(self): self.grad = None
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -229,53 +196,11 @@ class Tensor:
                                "(did you detach it, build it under no_grad, or freeze every parameter?)")
         run_backward([self], [grad], create_graph=create_graph, retain_graph=retain_graph)
 
-    # --- in place: change .data and bump the version; graph-recording tensors refuse ----------
-    def _modify(self, new_data=None):
-        if _state["grad_enabled"] and self.requires_grad:
-            if self.is_leaf:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation; "
-                                   "wrap it in `with mg.no_grad():` (as optimizers do)")
-            raise RuntimeError("in-place operations on a tensor that is part of a recorded graph are not "
-                               "supported by minigan; write y = y + ... instead, or use no_grad()")
-        if new_data is not None:
-            self.data[...] = new_data
-        self._version += 1
-        return self
-
-    def _value(self, other):
-        if isinstance(other, Tensor):
-            _common_backend("in-place op", (self, other))
-            return other.data
-        return other
-
-    def add_(self, other, alpha=1): return self._modify(self.data + self._value(other) * alpha)
-    def sub_(self, other, alpha=1): return self._modify(self.data - self._value(other) * alpha)
-    def mul_(self, other): return self._modify(self.data * self._value(other))
-    def div_(self, other): return self._modify(self.data / self._value(other))
-    def zero_(self): return self._modify(0)
-    def fill_(self, value): return self._modify(self._value(value))
-    def copy_(self, src): return self._modify(self._value(src))
-    def clamp_(self, min=None, max=None): return self._modify(self.backend.xp.clip(self.data, min, max))
-
-
-def _backend_of(data):
-    current = _backend.get_backend()
-    if current.is_array(data):
-        return current
-    for instance in _backend.created_backends():
-        if instance.is_array(data):
-            return instance
-    raise TypeError(f"Tensor data must be an array of the current backend ({current.name!r}), "
-                    f"got {type(data).__name__}; create tensors with minigan.tensor(...)")
-
 
 # --- the backward pass -------------------------------------------------------------------------
 def _topological_order(roots):
-    """Tensors reachable from ``roots`` through recorded Functions, inputs before outputs.
-
-    Iterative depth-first search: a graph thousands of operations deep must not hit Python's
-    recursion limit.
-    """
+    """Tensors reachable from ``roots``, inputs before outputs. Iterative depth-first search: a
+    graph thousands of operations deep must not hit Python's recursion limit."""
     order, expanded = [], set()
     stack = [(root, False) for root in reversed(roots)]
     while stack:
@@ -348,11 +273,8 @@ def _accumulate(grads, tensor_, grad):
 
 
 def _leaf_grad(old, new, handed_out, create_graph):
-    """A gradient the leaf owns: writable, its own shape, shared with no other leaf.
-
-    Backwards may pass one gradient to several inputs (add) or hand out read-only broadcast
-    views (sum), so those are copied; a fresh array (the usual case) is kept as it is.
-    """
+    """A gradient the leaf owns: writable, its own shape, shared with no other leaf. Backwards may
+    pass one gradient to several inputs (add) or read-only broadcast views (sum): those are copied."""
     if old is not None:
         return old + new if create_graph else Tensor(old.data + new.data, _backend=old.backend)
     if id(new.data) in handed_out or new.data.base is not None:

@@ -3,7 +3,8 @@ import math
 
 from minigan.nn import functional as F
 from minigan.nn.module import Module, new_parameter
-from minigan.tensor import Tensor, get_default_dtype
+from minigan.creation import get_default_dtype
+from minigan.tensor import Tensor
 from minigan import backend as _backend
 
 

@@ -140,6 +140,6 @@ class Module:
 
 def new_parameter(shape, init):
     """A Parameter of the default dtype on the current backend, filled by ``init(backend, shape, dtype)``."""
-    from minigan.tensor import get_default_dtype
+    from minigan.creation import get_default_dtype
     be = _backend.get_backend()
     return Parameter(init(be, shape, get_default_dtype()))

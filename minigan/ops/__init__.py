@@ -12,6 +12,7 @@ on tensor.py: the engine never imports the ops, so the modules form no import cy
 from minigan.ops.activation import leaky_relu, log_sigmoid, log_softmax, sigmoid, softmax, softplus, tanh
 from minigan.ops.coerce import as_tensor
 from minigan.ops.elementwise import abs, add, clone, div, exp, log, mul, neg, pow, sqrt, sub, to_dtype
+from minigan.ops.inplace import add_, clamp_, copy_, div_, fill_, mul_, sub_, zero_
 from minigan.ops.linalg import linear, matmul
 from minigan.ops.reduce import amax, amin, broadcast_to, max, mean, min, norm, std, sum, sum_to, var
 from minigan.ops.select import argmax, argmin, clamp, clip, compare, mask, maximum, minimum, relu, where
@@ -66,6 +67,8 @@ _TENSOR_METHODS = {
     "reshape": reshape, "view": view, "flatten": flatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
     "transpose": transpose, "permute": permute, "swapaxes": swapaxes,
     "float": lambda a: to_dtype(a, "float32"), "double": lambda a: to_dtype(a, "float64"),
+    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "zero_": zero_, "fill_": fill_, "copy_": copy_,
+    "clamp_": clamp_,
     "T": property(lambda a: transpose(a)), "mT": property(lambda a: swapaxes(a, -2, -1)),
 }
 for _name, _method in _TENSOR_METHODS.items():

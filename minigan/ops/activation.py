@@ -1,5 +1,4 @@
 """Activations, each fused where numerics or speed ask for it (see the NOTEs)."""
-from minigan.ops.select import relu
 from minigan.tensor import Function, Tensor
 
 
@@ -9,8 +8,9 @@ class LeakyReLU(Function):
 
     def forward(self, a, slope):
         # NOTE: an arithmetic mask instead of a selection: no branch misprediction on random signs,
-        # and backward reuses it as one multiply. Safe because the mask is never 0 (slope != 0 is
-        # checked in leaky_relu), so an inf gradient stays inf * slope, as in PyTorch, never NaN.
+        # and backward reuses it as one multiply. This is PyTorch's own rule (x * slope forward,
+        # grad * slope backward), so with slope != 0 an inf gradient stays inf * slope; with
+        # slope = 0 PyTorch too gives NaN there (inf * 0): use relu for a hard zero.
         mask = (a > 0).astype(a.dtype)
         mask *= 1.0 - slope
         mask += slope
@@ -22,8 +22,6 @@ class LeakyReLU(Function):
 
 
 def leaky_relu(a, negative_slope=0.01):
-    if negative_slope == 0:  # a zero mask would turn inf gradients into NaN: select instead
-        return relu(a)
     return LeakyReLU.apply(a, slope=float(negative_slope))
 
 
