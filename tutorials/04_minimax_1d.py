@@ -161,6 +161,28 @@ for name, x in final_samples.items():
     print("saved", path)
 
 # %% [markdown]
+# ## The classic bug: reusing D(G(z)) after stepping D
+#
+# It is tempting to compute `D(G(z))` once and use it for both players: first D's loss, then, after
+# `opt_d.step()`, G's loss. But the D step changed D's weights *in place*, and G's backward pass
+# would need the old ones (the gradient through a Linear layer uses its weight). PyTorch refuses:
+# every in-place change bumps a tensor's *version*, and backward checks the versions it saved.
+# minigan does the same, with PyTorch's message. The fix is the order of Algorithm 1: compute
+# `D(G(z))` again after the D step (GANTrainer does), or step D only after G's backward.
+
+# %%
+mg.manual_seed(0)
+G_bug, D_bug = mlp([LATENT, 8, 1]), mlp([1, 8, 1], output=nn.Sigmoid())
+opt_d_bug = optim.Adam(D_bug.parameters(), lr=1e-3)
+d_of_fake = D_bug(G_bug(mg.randn(16, LATENT)))               # computed once...
+nn.functional.binary_cross_entropy(d_of_fake, mg.zeros(16, 1)).backward(retain_graph=True)
+opt_d_bug.step()                                              # ...D's weights change in place...
+try:
+    nn.functional.binary_cross_entropy(d_of_fake, mg.ones(16, 1)).backward()  # ...and reused
+except RuntimeError as err:
+    print("RuntimeError:", str(err)[:150], "...")
+
+# %% [markdown]
 # **Try it:** set `PRETRAIN_D = 0`. The saturating SGD run still stalls (mean ≈ 0.2 after 1500
 # steps, when we tried): D, with Adam, learns to reject the fakes within the first few dozen steps
 # on its own — the head start only made that regime explicit. It is where every GAN begins.
