@@ -18,6 +18,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 
+from minigan import __version__
 from minigan.assignments import ASSIGNMENTS, get_assignment
 
 IMPORT_TIMEOUT = 30.0  # seconds to import the student's file (the fork start method takes ~no time)
@@ -250,6 +251,7 @@ def grade(assignment_name, path, timeout=None, verbose=True, out=None, import_ti
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minigan.grade",
                                      description="Grade a student's solution of a minigan assignment.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("assignment", nargs="?", help="the assignment, e.g. A1 (see --list)")
     parser.add_argument("path", nargs="?", help="the student's file, e.g. a1_backward.py")
     parser.add_argument("--list", action="store_true", help="list the assignments and exit")

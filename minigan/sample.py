@@ -13,11 +13,13 @@ import sys
 
 import numpy as np
 
+from minigan import __version__
 from minigan.train import _Parser, _positive_int
 
 
 def build_parser():
     p = _Parser(prog="python -m minigan.sample", description="Draw samples from a trained minigan generator.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--checkpoint", required=True, help="checkpoint.npz written by python -m minigan.train")
     p.add_argument("--n", type=_positive_int, default=64, help="number of samples")
     p.add_argument("--out", required=True, help="output file: .png (a picture) or .npy (raw samples)")

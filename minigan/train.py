@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 
+from minigan import __version__
+
 DEFAULT_MODEL = {"digits": "small", "mnist": "mlp", "mnist_test": "mlp"}       # else "toy"
 DEFAULT_EPOCHS = {"digits": 200, "mnist": 30, "mnist_test": 100}               # else 30
 GRID_SIZE = 64
@@ -42,6 +44,7 @@ def build_parser():
     from minigan.data import dataset_names
     from minigan.gan import LOSSES, PRESETS
     p = _Parser(prog="python -m minigan.train", description="Train a GAN (Goodfellow et al. 2014) with minigan.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"], help="array backend: numpy (CPU) or cupy (NVIDIA GPU)")
     p.add_argument("--dataset", default="digits", choices=dataset_names(), help="training data (digits needs no download)")
     p.add_argument("--loss", default="nonsaturating", choices=list(LOSSES), help="the GAN objective")

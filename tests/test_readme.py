@@ -16,7 +16,7 @@ def test_readme_has_the_two_setup_commands():
 
 
 def test_readme_python_examples_run():
-    blocks = _python_blocks()
+    blocks = [b for b in _python_blocks() if "import torch" not in b]   # torch's: tests/test_packaging.py
     assert len(blocks) >= 2
     for code in blocks:
         exec(compile(code.replace("range(2000)", "range(5)"), str(README), "exec"), {})

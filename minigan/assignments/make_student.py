@@ -14,6 +14,7 @@ import ast
 import os
 import sys
 
+from minigan import __version__
 from minigan.assignments import ASSIGNMENTS, get_assignment
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -101,6 +102,7 @@ def make_student(out_dir, names=None, force=False):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minigan.assignments.make_student",
                                      description="Write the student templates of minigan's assignments.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("assignments", nargs="*", metavar="NAME",
                         help=f"assignments to write (default: all of {', '.join(ASSIGNMENTS)})")
     parser.add_argument("--out", required=True, help="folder to write the templates into (created if needed)")

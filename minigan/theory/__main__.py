@@ -12,7 +12,7 @@ import time
 import numpy as np
 from scipy import stats
 
-from minigan import plot
+from minigan import __version__, plot
 from minigan.theory import figures
 from minigan.theory.divergences import LOG_4, check_theorem_1, optimal_discriminator
 from minigan.theory.experiment import (DATA_MEAN, DATA_STD, QUICK, TrainConfig, figure_1_stages, proposition_1,
@@ -33,6 +33,7 @@ def cubic_generator(z):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minigan.theory", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--out", default="runs/theory", help="directory for the PNG figures (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="short discriminator training (300 steps) and a smaller KDE: a fast, looser run")
