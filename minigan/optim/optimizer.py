@@ -143,6 +143,13 @@ class Optimizer:
         """Update the array ``param`` in place from ``grad``; ``tmp`` is a scratch array of its shape."""
         raise NotImplementedError
 
+    def __setattr__(self, name, value):
+        # the old API's ``opt.lr = ...`` would now change nothing: say where the lr lives instead
+        if name in self.__dict__.get("defaults", ()):
+            raise AttributeError(f"{type(self).__name__}: hyper-parameters live in the parameter groups; "
+                                 f"write: for group in optimizer.param_groups: group[{name!r}] = ...")
+        super().__setattr__(name, value)
+
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
