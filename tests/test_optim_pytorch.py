@@ -319,3 +319,44 @@ def test_lambda_lr_state_dict_keeps_callable_objects_attributes():
     other = Warmup(10)
     lr_scheduler.LambdaLR(opt, [lambda e: 1.0, other]).load_state_dict(state)
     assert other.n == 4
+
+
+# --- the GAN trainer's checkpoints carry the new layout; the old one is converted ------------------
+def _old_layout(state, params):
+    """What minigan's optimizers saved before parameter groups (one group, a list of states)."""
+    (group,) = state["param_groups"]
+    hyper = {k: v for k, v in group.items() if k not in ("params", "amsgrad", "maximize", "centered")}
+    per_param = [dict(state["state"].get(i, {})) for i in range(len(params))]
+    return {"hyper": hyper, "step_count": max((s.get("step", 0) for s in per_param), default=0), "state": per_param}
+
+
+@pytest.mark.parametrize("loss", ["nonsaturating", "wgan"])  # Adam and RMSprop
+@pytest.mark.parametrize("old", [False, True])
+def test_trainer_resumes_from_a_checkpoint(tmp_path, loss, old):
+    from minigan import gan
+
+    def build():
+        mg.manual_seed(0)
+        data = mg.randn(64, 2)
+        G = gan.make_generator("toy", 4, 2, image=False)
+        D = gan.make_discriminator("toy", 2, gan.discriminator_output(loss))
+        return gan.GANTrainer(G, D, lambda: data[:16], 4, loss=loss, d_steps=1)
+
+    def run(split=None):
+        trainer = build()
+        for step in range(5):
+            if step == split:
+                state = trainer.state_dict()
+                if old:
+                    for key, net in (("opt_g", trainer.G), ("opt_d", trainer.D)):
+                        state[key] = _old_layout(state[key], net.parameters())
+                save_checkpoint(tmp_path / "ck.npz", {"trainer": state, "rng": mg.get_backend().get_rng_state()})
+                saved = load_checkpoint(tmp_path / "ck.npz")
+                trainer = build()  # (reseeds: the saved random state is set after it)
+                trainer.load_state_dict(saved["trainer"])
+                mg.get_backend().set_rng_state(saved["rng"])
+            trainer.step()
+        return [p.numpy() for p in trainer.G.parameters() + trainer.D.parameters()]
+
+    for a, b in zip(run(), run(split=3)):
+        np.testing.assert_array_equal(a, b)
