@@ -95,9 +95,9 @@ class MiniganGAN:
 
     def snapshot(self):
         """{"G.0.weight": (weight, Adam first moment), ...} as NumPy arrays."""
-        return {f"{tag}.{name}": (p.numpy(), state["exp_avg"])
+        return {f"{tag}.{name}": (p.numpy(), opt.state[p]["exp_avg"])
                 for tag, net, opt in (("G", self.G, self.opt_g), ("D", self.D, self.opt_d))
-                for (name, p), state in zip(net.named_parameters(), opt.state)}
+                for name, p in net.named_parameters()}
 
 
 # --- plain NumPy: the lower bound -----------------------------------------------------------------

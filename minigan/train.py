@@ -2,7 +2,8 @@
 
 Writes to --out: config.json, metrics.csv (one row per step), samples_epoch_NNN.png (a fixed
 noise batch, once per epoch), losses.png, and checkpoint.npz (atomically, every epoch and at the
-end; ``--resume`` continues from it, and ``--steps`` counts generator steps in total).
+end; ``--resume`` continues from it, and ``--steps`` counts generator steps in total). The optimizer
+states in it have PyTorch's state_dict layout; a checkpoint of the older layout is converted on resume.
 """
 import argparse
 import csv
@@ -154,7 +155,10 @@ def main(argv=None):
 
     if args.resume:
         state = load_checkpoint(out / "checkpoint.npz")
-        trainer.load_state_dict(state["trainer"])
+        try:  # optimizer states of minigan's older layout (hyper / step_count / state list) are converted
+            trainer.load_state_dict(state["trainer"])
+        except (KeyError, ValueError) as err:
+            parser.error(f"--resume: {out / 'checkpoint.npz'} does not fit this run ({type(err).__name__}: {err})")
         loader.load_state_dict(state["loader"])
         backend.set_rng_state(state["rng"])
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")

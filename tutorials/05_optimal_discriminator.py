@@ -91,7 +91,7 @@ D = nn.Sequential(nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.Lea
 opt = optim.Adam(D.parameters(), lr=1e-2)
 estimates = []
 for step in range(D_STEPS):
-    opt.lr = 1e-5 + (1e-2 - 1e-5) * 0.5 * (1 + math.cos(math.pi * step / D_STEPS))  # cosine decay
+    opt.param_groups[0]["lr"] = 1e-5 + (1e-2 - 1e-5) * 0.5 * (1 + math.cos(math.pi * step / D_STEPS))  # cosine decay
     real = MU_DATA + S_DATA * rng.standard_normal((512, 1))
     fake = MU_G + S_G * rng.standard_normal((512, 1))  # G(z) = 3 + z, frozen: plain numbers
     loss = d_minimax_loss(D(mg.tensor((real - SHIFT) / SCALE)), D(mg.tensor((fake - SHIFT) / SCALE)))

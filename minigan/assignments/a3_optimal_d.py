@@ -133,7 +133,7 @@ def train_discriminator(sample_data, sample_g, steps=2000, batch_size=128, lr=1e
         return mg.tensor((np.asarray(x, dtype=np.float64).reshape(-1, 1) - center) / scale)
 
     for step in range(steps):
-        opt.lr = lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))  # cosine decay to 0
+        opt.param_groups[0]["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))  # cosine decay to 0
         x = np.concatenate([sample_data(batch_size), sample_g(batch_size)])
         loss = F.binary_cross_entropy_with_logits(net(features(x)), labels)  # -[log D(x) + log(1 - D(G(z)))]
         opt.zero_grad()

@@ -129,7 +129,7 @@ def _reference_adam(start, grads):
         p.grad = mg.tensor(g, dtype="float64")
         opt.step()
         trajectory.append(p.numpy().copy())
-    return trajectory, opt.state[0]["exp_avg"], opt.state[0]["exp_avg_sq"]
+    return trajectory, opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"]
 
 
 def _variant_adam(start, grads, bias_correction=True):

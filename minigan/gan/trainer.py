@@ -140,6 +140,8 @@ class GANTrainer:
                 "opt_d": self.opt_d.state_dict(), "step": self.step_count}
 
     def load_state_dict(self, state):
+        """Restore :meth:`state_dict` (also after a checkpoint's JSON round trip). The optimizers'
+        states have PyTorch's layout; minigan's older layout is converted by Optimizer.load_state_dict."""
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])

@@ -91,7 +91,7 @@ def train_discriminator(sample_data, sample_g, config=TrainConfig()):
         labels = mg.tensor(np.concatenate([np.ones(n), np.zeros(n)]).reshape(-1, 1))  # real 1, fake 0
         for step in range(config.steps):
             cosine = 0.5 * (1.0 + math.cos(math.pi * step / config.steps))
-            opt.lr = config.lr_final + (config.lr - config.lr_final) * cosine
+            opt.param_groups[0]["lr"] = config.lr_final + (config.lr - config.lr_final) * cosine
             x = np.concatenate([sample_data(rng, n), sample_g(rng, n)])  # D runs once on [real; fake]
             x = mg.tensor(((x - shift) / scale).reshape(-1, 1))
             # BCE with labels 1 (real) and 0 (fake) = -(1/2)[mean log D(x) + mean log(1 - D(G(z)))]

@@ -1,0 +1,59 @@
+"""RMSprop (Hinton's lecture 6e; the WGAN paper's optimizer), PyTorch's rule."""
+from minigan.optim.optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    """With g = grad (+ weight_decay * p), negated if ``maximize``::
+
+        s = alpha s + (1 - alpha) g^2
+        d = sqrt(s - a^2) + eps  with a = alpha a + (1 - alpha) g  if centered,  else  sqrt(s) + eps
+        p -= lr * b  with b = momentum b + g / d  if momentum,  else  p -= lr * g / d
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 maximize=False):
+        for what, value in (("alpha", alpha), ("eps", eps), ("momentum", momentum), ("weight_decay", weight_decay)):
+            if value < 0.0:
+                raise ValueError(f"RMSprop: {what} must be >= 0, got {value}")
+        super().__init__(params, lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                         weight_decay=weight_decay, maximize=maximize)
+
+    def _init_state(self, param, state, group, xp):
+        state["step"] = 0  # PyTorch counts (the update does not use it)
+        state["square_avg"] = xp.zeros_like(param)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = xp.zeros_like(param)
+        if group["centered"]:
+            state["grad_avg"] = xp.zeros_like(param)
+
+    def _update(self, param, grad, state, tmp, group, xp):
+        alpha, s = group["alpha"], state["square_avg"]
+        state["step"] += 1
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        s *= alpha                                       # s = alpha s + (1 - alpha) g^2
+        xp.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - alpha
+        s += tmp
+        if group["centered"]:
+            a = state["grad_avg"]                        # a += (1 - alpha)(g - a): PyTorch's lerp
+            xp.subtract(grad, a, out=tmp)
+            tmp *= 1.0 - alpha
+            a += tmp
+            xp.multiply(a, a, out=tmp)                   # d = sqrt(s - a^2) + eps
+            xp.subtract(s, tmp, out=tmp)
+            xp.sqrt(tmp, out=tmp)
+        else:
+            xp.sqrt(s, out=tmp)                          # d = sqrt(s) + eps
+        tmp += group["eps"]
+        xp.divide(grad, tmp, out=tmp)                    # tmp = g / d
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]               # b = momentum b + g / d
+            buf *= group["momentum"]
+            buf += tmp
+            xp.multiply(buf, group["lr"], out=tmp)
+        else:
+            tmp *= group["lr"]
+        param -= tmp
