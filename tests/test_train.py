@@ -1,5 +1,6 @@
 """The command line: smoke runs of every loss, resume, NaN stop, bad arguments, sampling."""
 import json
+import os
 import subprocess
 import sys
 
@@ -161,3 +162,20 @@ def test_checkpoint_round_trip_and_damage(tmp_path, monkeypatch):
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(ValueError, match="unreadable or truncated"):
         load_checkpoint(path)
+
+
+def test_threads_default_from_the_model_size_and_threads_overrides(tmp_path, monkeypatch):
+    from minigan import train as train_cli
+    seen = []
+
+    def fake_train(trainer, loader, dataset, config, out, total, backend, args):
+        from threadpoolctl import threadpool_info
+        seen.append((config["threads"], {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}))
+        return 0
+    monkeypatch.setattr(train_cli, "_train", fake_train)
+    base = ["--dataset", "ring", "--dry-run", "--no-progress"]
+    assert train_cli.main(base + ["--out", str(tmp_path / "a")]) == 0
+    assert train_cli.main(base + ["--out", str(tmp_path / "b"), "--threads", "2"]) == 0
+    assert seen[0] == (1, {1}) and seen[1] == (2, {2})
+    assert train_cli.default_threads("mlp") == (os.cpu_count() or 1) and train_cli.default_threads("small") == 1
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["threads"] == 2
