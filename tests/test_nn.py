@@ -257,3 +257,14 @@ def test_log_softmax_and_cross_entropy(backend, float64):
     np.testing.assert_allclose(big, [[0.0, -1000.0]])
     with pytest.raises(ValueError, match=r"logits of shape \(5, 4\) need labels of shape \(5,\), got \(3,\)"):
         F.cross_entropy(x, mg.tensor([1, 2, 3]))
+
+
+def test_flatten_unflatten_shapes():
+    import numpy as np
+    from minigan import nn
+    from minigan.tensor import Tensor
+    x = Tensor(np.arange(120.0).reshape(2, 3, 4, 5))
+    assert nn.Flatten()(x).shape == (2, 60)
+    assert nn.Flatten(0, 1)(x).shape == (6, 4, 5)
+    assert nn.Unflatten(1, (2, 30))(nn.Flatten()(x)).shape == (2, 2, 30)
+    np.testing.assert_array_equal(nn.Flatten()(x).numpy(), x.numpy().reshape(2, 60))
