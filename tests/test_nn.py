@@ -105,7 +105,7 @@ def test_linear_layout_and_pytorch_initialization():
 
 
 def test_linear_shape_error_names_both_shapes():
-    with pytest.raises(ValueError, match=r"Linear\(784, 10\): input of shape \(2, 100\) .* \(N, 784\)"):
+    with pytest.raises(ValueError, match=r"Linear\(784, 10\): input of shape \(2, 100\) .* \(10, 784\).*\(\*, 784\)"):
         nn.Linear(784, 10)(mg.ones((2, 100)))
     with pytest.raises(ValueError, match="sizes must be positive"):
         nn.Linear(0, 3)
@@ -268,3 +268,12 @@ def test_flatten_unflatten_shapes():
     assert nn.Flatten(0, 1)(x).shape == (6, 4, 5)
     assert nn.Unflatten(1, (2, 30))(nn.Flatten()(x)).shape == (2, 2, 30)
     np.testing.assert_array_equal(nn.Flatten()(x).numpy(), x.numpy().reshape(2, 60))
+
+
+def test_linear_on_leading_dims_and_1d():
+    lin = nn.Linear(4, 3)
+    x = mg.ones((2, 5, 4))
+    y = lin(x)
+    assert y.shape == (2, 5, 3)
+    np.testing.assert_allclose(y.numpy()[1, 2], lin(mg.ones((1, 4))).numpy()[0], rtol=1e-12)
+    assert lin(mg.ones((4,))).shape == (3,)
