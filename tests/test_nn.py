@@ -277,3 +277,14 @@ def test_linear_on_leading_dims_and_1d():
     assert y.shape == (2, 5, 3)
     np.testing.assert_allclose(y.numpy()[1, 2], lin(mg.ones((1, 4))).numpy()[0], rtol=1e-12)
     assert lin(mg.ones((4,))).shape == (3,)
+
+
+def test_modulelist_moduledict_naming():
+    ml = nn.ModuleList([nn.Linear(2, 3)])
+    ml.append(nn.Linear(3, 1)).insert(0, nn.ReLU())
+    assert len(ml) == 3 and isinstance(ml[0], nn.ReLU)
+    assert list(ml.state_dict()) == ["1.weight", "1.bias", "2.weight", "2.bias"]
+    md = nn.ModuleDict({"enc": nn.Linear(2, 3)})
+    md["dec"] = nn.Linear(3, 2)
+    assert md.keys() == ["enc", "dec"] and "dec" in md and len(md) == 2
+    assert list(md.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
