@@ -105,7 +105,7 @@ def test_linear_layout_and_pytorch_initialization():
 
 
 def test_linear_shape_error_names_both_shapes():
-    with pytest.raises(ValueError, match=r"Linear\(784, 10\): input of shape \(2, 100\) .* \(N, 784\)"):
+    with pytest.raises(ValueError, match=r"Linear\(784, 10\): input of shape \(2, 100\) .* \(10, 784\).*\(\*, 784\)"):
         nn.Linear(784, 10)(mg.ones((2, 100)))
     with pytest.raises(ValueError, match="sizes must be positive"):
         nn.Linear(0, 3)
@@ -257,3 +257,34 @@ def test_log_softmax_and_cross_entropy(backend, float64):
     np.testing.assert_allclose(big, [[0.0, -1000.0]])
     with pytest.raises(ValueError, match=r"logits of shape \(5, 4\) need labels of shape \(5,\), got \(3,\)"):
         F.cross_entropy(x, mg.tensor([1, 2, 3]))
+
+
+def test_flatten_unflatten_shapes():
+    import numpy as np
+    from minigan import nn
+    from minigan.tensor import Tensor
+    x = Tensor(np.arange(120.0).reshape(2, 3, 4, 5))
+    assert nn.Flatten()(x).shape == (2, 60)
+    assert nn.Flatten(0, 1)(x).shape == (6, 4, 5)
+    assert nn.Unflatten(1, (2, 30))(nn.Flatten()(x)).shape == (2, 2, 30)
+    np.testing.assert_array_equal(nn.Flatten()(x).numpy(), x.numpy().reshape(2, 60))
+
+
+def test_linear_on_leading_dims_and_1d():
+    lin = nn.Linear(4, 3)
+    x = mg.ones((2, 5, 4))
+    y = lin(x)
+    assert y.shape == (2, 5, 3)
+    np.testing.assert_allclose(y.numpy()[1, 2], lin(mg.ones((1, 4))).numpy()[0], rtol=1e-12)
+    assert lin(mg.ones((4,))).shape == (3,)
+
+
+def test_modulelist_moduledict_naming():
+    ml = nn.ModuleList([nn.Linear(2, 3)])
+    ml.append(nn.Linear(3, 1)).insert(0, nn.ReLU())
+    assert len(ml) == 3 and isinstance(ml[0], nn.ReLU)
+    assert list(ml.state_dict()) == ["1.weight", "1.bias", "2.weight", "2.bias"]
+    md = nn.ModuleDict({"enc": nn.Linear(2, 3)})
+    md["dec"] = nn.Linear(3, 2)
+    assert md.keys() == ["enc", "dec"] and "dec" in md and len(md) == 2
+    assert list(md.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]

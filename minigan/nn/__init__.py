@@ -2,6 +2,7 @@
 from minigan.nn import functional
 from minigan.nn.layers import BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
 from minigan.nn.module import Module, Parameter
+from minigan.nn.containers import Flatten, ModuleDict, ModuleList, Unflatten
 
 __all__ = ["functional", "Module", "Parameter", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
-           "BatchNorm1d", "Dropout", "Sequential"]
+           "BatchNorm1d", "Dropout", "Sequential", "Flatten", "Unflatten", "ModuleList", "ModuleDict"]

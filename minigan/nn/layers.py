@@ -35,10 +35,16 @@ class Linear(Module):
         self.bias = new_parameter((out_features,), _uniform(bound)) if bias else None
 
     def forward(self, x):
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape {x.shape} "
-                             f"does not fit; expected (N, {self.in_features})")
-        return F.linear(x, self.weight, self.bias)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape {tuple(x.shape)} "
+                             f"does not fit weight of shape {tuple(self.weight.shape)}; "
+                             f"expected (*, {self.in_features})")
+        if x.ndim == 2:
+            return F.linear(x, self.weight, self.bias)
+        # (N, *, in) and (in,) as torch: fold the leading dims into one batch for the 2-D fused op
+        lead = tuple(x.shape[:-1])
+        y = F.linear(x.reshape((-1, self.in_features)), self.weight, self.bias)
+        return y.reshape(lead + (self.out_features,))
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
