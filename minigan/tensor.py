@@ -23,20 +23,20 @@ def is_grad_enabled():
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """A context manager that is also a decorator (``@mg.no_grad()``), as in PyTorch."""
+    """A context manager that is also a decorator (``@mg.no_grad()``), as in PyTorch. The modes
+    it replaced are kept on a stack, so one instance may be entered again (recursion)."""
 
     mode = None
 
     def __enter__(self):
-        self.previous = _state["grad_enabled"]
+        self.__dict__.setdefault("saved", []).append(_state["grad_enabled"])
         _state["grad_enabled"] = self.mode
 
     def __exit__(self, *exc):
-        _state["grad_enabled"] = self.previous
+        _state["grad_enabled"] = self.saved.pop()
 
 
-class no_grad(_GradMode):
-    """Operations inside record no graph (evaluation, optimizer steps, weight clipping)."""
+class no_grad(_GradMode):  # operations inside record no graph (evaluation, optimizer steps)
     mode = False
 
 
@@ -45,14 +45,22 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """``set_grad_enabled(False)`` switches grad mode now; as a context it also restores it."""
+    """``set_grad_enabled(False)`` switches grad mode now; as a context or decorator it also restores it."""
 
     def __init__(self, mode):
-        self.previous, self.mode = _state["grad_enabled"], bool(mode)
+        self.mode, self.saved, self.fresh = bool(mode), [_state["grad_enabled"]], True
         _state["grad_enabled"] = self.mode
 
     def __enter__(self):
-        pass
+        if self.fresh:  # `with set_grad_enabled(m):` -- switched and saved by __init__ already
+            self.fresh = False
+            return
+        super().__enter__()
+
+    def __call__(self, fn):  # as a decorator: undo the switch __init__ made; switch per call instead
+        if self.fresh:
+            _state["grad_enabled"], self.fresh = self.saved.pop(), False
+        return super().__call__(fn)
 
 
 # --- Function ----------------------------------------------------------------------------------
@@ -123,8 +131,7 @@ class Size(int):
         self.shape = tuple(shape)
         return self
 
-    def __call__(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+    def __call__(self, dim=None): return self.shape if dim is None else self.shape[dim]
 
 
 class Tensor:
@@ -167,15 +174,13 @@ class Tensor:
 
     def __float__(self): return float(self.item())
 
-    def __bool__(self):
-        if self.size != 1:  # as in NumPy and PyTorch: `if tensor:` is ambiguous for many values
+    def __bool__(self):  # as in NumPy and PyTorch: `if tensor:` is ambiguous for many values
+        if self.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                              "use .item() on a one-element tensor, or test the values of .numpy()")
         return bool(self.item())
 
-    def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor(self.data, _backend=self.backend)
+    def detach(self): return Tensor(self.data, _backend=self.backend)  # the same data, cut from the graph
 
     def to(self, backend_name):
         """A copy on another backend ("numpy", "cupy", ...), through the host."""
@@ -215,7 +220,7 @@ def _topological_order(roots):
         ctx = node._ctx
         if ctx is None:
             continue
-        if ctx.inputs is None:
+        if ctx.inputs is None:  # freed by an earlier backward
             raise RuntimeError("backward through a graph a second time, but its buffers have been freed; "
                                "pass retain_graph=True to the first backward() or grad() call")
         for parent in ctx.inputs:
@@ -290,10 +295,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs]
+    grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else grad_outputs or [None] * len(outputs)
     for out in outputs:
         if not out.requires_grad:
             raise RuntimeError("grad(): an output does not require grad (no graph connects it to the inputs)")

@@ -12,7 +12,7 @@ on tensor.py: the engine never imports the ops, so the modules form no import cy
 from minigan.ops.activation import leaky_relu, log_sigmoid, log_softmax, sigmoid, softmax, softplus, tanh
 from minigan.ops.coerce import as_tensor
 from minigan.ops.elementwise import abs, add, clone, div, exp, log, mul, neg, pow, sqrt, sub, to_dtype
-from minigan.ops.inplace import add_, clamp_, copy_, div_, fill_, mul_, sub_, zero_
+from minigan.ops.inplace import add_, clamp_, copy_, div_, fill_, mul_, setitem, sub_, zero_
 from minigan.ops.linalg import linear, matmul
 from minigan.ops.reduce import amax, amin, broadcast_to, max, mean, min, norm, std, sum, sum_to, var
 from minigan.ops.select import argmax, argmin, clamp, clip, compare, mask, maximum, minimum, relu, where
@@ -53,7 +53,7 @@ def _in_place(op, method):
 _TENSOR_METHODS = {
     "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub, "__mul__": mul, "__rmul__": mul,
     "__truediv__": div, "__rtruediv__": _rdiv, "__neg__": neg, "__pow__": pow, "__rpow__": _rpow,
-    "__matmul__": matmul, "__rmatmul__": _rmatmul, "__getitem__": getitem,
+    "__matmul__": matmul, "__rmatmul__": _rmatmul, "__getitem__": getitem, "__setitem__": setitem,
     "__iadd__": _in_place(add, "add_"), "__isub__": _in_place(sub, "sub_"),
     "__imul__": _in_place(mul, "mul_"), "__itruediv__": _in_place(div, "div_"),
     "__eq__": _equal, "__ne__": _not_equal,

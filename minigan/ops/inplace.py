@@ -41,3 +41,11 @@ def zero_(t): return _modify(t, 0)
 def fill_(t, value): return _modify(t, _value(t, value))
 def copy_(t, src): return _modify(t, _value(t, src))
 def clamp_(t, min=None, max=None): return _modify(t, t.backend.xp.clip(t.data, min, max))
+
+
+def setitem(t, index, value):
+    """``x[index] = value`` (and so ``x[0] += 1``), in place."""
+    from minigan.ops.shape import _normalize_index
+    _modify(t)  # checks first: nothing is written if the change is refused
+    t.data[_normalize_index(index, t.backend)] = _value(t, value)
+    return None

@@ -144,6 +144,10 @@ def norm(a, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return a.abs().sum(axes, keepdims)
     if p == math.inf:
         return a.abs().amax(axes, keepdims)
+    if p == -math.inf:
+        return a.abs().amin(axes, keepdims)
+    if p == 0:  # the number of non-zero entries (no gradient, as in PyTorch)
+        return Tensor((a.data != 0).sum(axis=axes, keepdims=keepdims).astype(a.dtype), _backend=a.backend)
     return (a.abs() ** p).sum(axes, keepdims) ** (1.0 / p)
 
 

@@ -65,7 +65,7 @@ class Transpose(Function):
 def permute(a, *dims):
     """Axes reordered: output axis i is input axis dims[i] (PyTorch's permute, NumPy's transpose)."""
     dims = _shape_args(dims)
-    if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
+    if any(not -a.ndim <= d < a.ndim for d in dims) or sorted(d % a.ndim for d in dims) != list(range(a.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions of {a.shape}")
     return Transpose.apply(a, axes=tuple(d % a.ndim for d in dims))
 
