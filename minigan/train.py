@@ -168,7 +168,7 @@ def main(argv=None):
         state = load_checkpoint(out / "checkpoint.npz")
         try:  # optimizer states of minigan's older layout (hyper / step_count / state list) are converted
             trainer.load_state_dict(state["trainer"])
-        except (KeyError, ValueError) as err:
+        except (KeyError, ValueError, RuntimeError) as err:
             parser.error(f"--resume: {out / 'checkpoint.npz'} does not fit this run ({type(err).__name__}: {err})")
         loader.load_state_dict(state["loader"])
         backend.set_rng_state(state["rng"])

@@ -49,7 +49,7 @@ def test_state_dict_round_trip_and_errors():
     state["head.weight"] = np.zeros((2, 3), dtype=np.float32)
     with pytest.raises(ValueError, match=r"'head.weight' has shape \(2, 3\) in the state but \(1, 3\)"):
         b.load_state_dict(state)
-    with pytest.raises(KeyError, match="missing keys \\['head.weight'\\]"):
+    with pytest.raises(RuntimeError, match="missing keys \\['head.weight'\\]"):
         b.load_state_dict({k: v for k, v in a.state_dict().items() if k != "head.weight"})
     weight_array = b.head.weight.data
     b.load_state_dict(a.state_dict())
@@ -288,3 +288,22 @@ def test_modulelist_moduledict_naming():
     md["dec"] = nn.Linear(3, 2)
     assert md.keys() == ["enc", "dec"] and "dec" in md and len(md) == 2
     assert list(md.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+
+
+def test_load_state_dict_returns_missing_and_unexpected_keys_like_pytorch():
+    a = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    state = a.state_dict()
+    assert tuple(a.load_state_dict(state)) == ([], [])
+    state["extra"] = state.pop("1.bias")
+    before = a[1].bias.numpy().copy()
+    result = a.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["1.bias"] and result.unexpected_keys == ["extra"]
+    assert (a[1].bias.numpy() == before).all() and a[0].weight._version == 2
+
+
+def test_apply_visits_children_first_and_buffers_lists_them():
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    seen = []
+    assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert seen == ["Linear", "BatchNorm1d", "Sequential"]
+    assert [b.shape for b in model.buffers()] == [(2,), (2,), ()]

@@ -1,6 +1,11 @@
 """Module and Parameter: PyTorch-style containers of learnable state."""
+import collections
+
 from minigan import backend as _backend
 from minigan.tensor import Tensor
+
+
+IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # PyTorch's
 
 
 class Parameter(Tensor):
@@ -64,6 +69,16 @@ class Module:
         if name not in self._buffer_names:
             self._buffer_names.append(name)
 
+    def buffers(self):
+        return [b for _, b in self.named_buffers()]
+
+    def apply(self, fn):
+        """Call ``fn`` on every sub-module (children first), then on this one; returns self (PyTorch's order)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     def named_buffers(self, prefix=""):
         for name in self._buffer_names:
             yield f"{prefix}{name}", getattr(self, name)
@@ -111,7 +126,8 @@ class Module:
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}: missing keys {missing}, "
+                               f"unexpected keys {unexpected} (pass strict=False to load the keys that match)")
         for name, target in own.items():
             if name not in state:
                 continue
@@ -121,6 +137,8 @@ class Module:
                 raise ValueError(f"load_state_dict: {name!r} has shape {tuple(value.shape)} in the state "
                                  f"but {target.shape} in the model")
             target.data[...] = target.backend.asarray(value, dtype=target.dtype)
+            target._version += 1  # changed in place: a graph that saved it can no longer backpropagate
+        return IncompatibleKeys(missing, unexpected)
 
     # --- printing ------------------------------------------------------------------------------
     def extra_repr(self):
