@@ -1,4 +1,6 @@
 """Modules, layers and losses: PyTorch-like behaviour, gradients checked to second order."""
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -307,3 +309,38 @@ def test_apply_visits_children_first_and_buffers_lists_them():
     assert model.apply(lambda m: seen.append(type(m).__name__)) is model
     assert seen == ["Linear", "BatchNorm1d", "Sequential"]
     assert [b.shape for b in model.buffers()] == [(2,), (2,), ()]
+
+
+@pytest.mark.parametrize("name, kwargs", [("bn3d", {}), ("bn3d_cma", {"momentum": None}),
+                                          ("bn3d_notrack", {"track_running_stats": False})])
+def test_batchnorm1d_on_n_c_l_inputs_matches_recorded_pytorch(backend, name, kwargs):
+    """PyTorch 2.13's numbers (tests/reference/make_torch_reference_batchnorm3d.py), float64."""
+    mg.set_default_dtype("float64")
+    path = pathlib.Path(__file__).parent / "reference" / "torch_reference_batchnorm3d.npz"
+    with np.load(path) as npz:
+        ref = {k: npz[k] for k in npz.files}
+    rng = np.random.default_rng(3)
+    xs = [rng.standard_normal((4, 3, 5)) for _ in range(3)]
+    r = mg.tensor(rng.standard_normal((4, 3, 5)))
+    bn = nn.BatchNorm1d(3, **kwargs)
+    bn.weight.data[...] = backend.asarray([1.5, -0.5, 2.0])
+    bn.bias.data[...] = backend.asarray([0.1, 0.2, -0.3])
+    for i, x in enumerate(xs):
+        t = mg.tensor(x, requires_grad=True)
+        y = bn(t)
+        (y * r).sum().backward()
+        np.testing.assert_allclose(y.numpy(), ref[f"{name}.y{i}"], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(t.grad.numpy(), ref[f"{name}.gx{i}"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bn.weight.grad.numpy(), ref[f"{name}.gw"], rtol=1e-10, atol=1e-12)
+    bn.eval()
+    np.testing.assert_allclose(bn(mg.tensor(xs[0])).numpy(), ref[f"{name}.eval"], rtol=1e-10, atol=1e-12)
+    if f"{name}.rm" in ref:
+        np.testing.assert_allclose(bn.running_mean.numpy(), ref[f"{name}.rm"], rtol=1e-10)
+        np.testing.assert_allclose(bn.running_var.numpy(), ref[f"{name}.rv"], rtol=1e-10)
+    assert list(bn.state_dict()) == ref[f"{name}.keys"].tolist()
+
+
+def test_batchnorm1d_on_n_c_l_gradchecks(float64):
+    bn = nn.BatchNorm1d(2)
+    x = mg.tensor(np.random.default_rng(0).standard_normal((3, 2, 4)), requires_grad=True)
+    assert mg.gradcheck(lambda t: bn(t), [x]) and mg.gradgradcheck(lambda t: bn(t), [x])

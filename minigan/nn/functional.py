@@ -32,35 +32,37 @@ def dropout(x, p=0.5, training=True):
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias over the batch axis of x (N, C).
+    """y = (x - mean) / sqrt(var + eps) * weight + bias per channel of x (N, C) or (N, C, L).
 
-    In training the batch's (biased) statistics are used and the running ones updated with the
-    unbiased variance, as in PyTorch; in evaluation the running statistics are used.
+    In training (or without running statistics) the batch's biased statistics are used, and the
+    running ones updated with the unbiased variance, as in PyTorch; in evaluation the running ones.
     """
-    if x.ndim != 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C), got {x.shape}")
+    if x.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {x.shape}")
     if running_mean is not None and running_mean.shape != (x.shape[1],):
         raise ValueError(f"batch_norm: input {x.shape} has {x.shape[1]} features but the running "
                          f"statistics have shape {running_mean.shape}")
-    if training:
-        n = x.shape[0]
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    channel = (1, -1) if x.ndim == 2 else (1, -1, 1)  # per-channel values broadcast over N (and L)
+    if training or running_mean is None:
+        n = x.shape[0] * (x.shape[2] if x.ndim == 3 else 1)
         if n < 2:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
-        mean = x.mean(axis=0)
+        mean = x.mean(axis=axes, keepdims=True)
         centered = x - mean
-        var = (centered * centered).mean(axis=0)
-        if running_mean is not None:
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        if running_mean is not None and training:
             # in place on the buffers, outside the graph
             running_mean.data *= 1.0 - momentum
-            running_mean.data += momentum * mean.data
+            running_mean.data += momentum * mean.data.reshape(-1)
             running_var.data *= 1.0 - momentum
-            running_var.data += (momentum * n / (n - 1)) * var.data
+            running_var.data += (momentum * n / (n - 1)) * var.data.reshape(-1)
     else:
-        centered = x - running_mean.detach()
-        var = running_var.detach()
+        centered = x - running_mean.detach().reshape(channel)
+        var = running_var.detach().reshape(channel)
     y = centered / (var + eps).sqrt()
     if weight is not None:
-        y = y * weight + bias
+        y = y * weight.reshape(channel) + bias.reshape(channel)
     return y
 
 

@@ -94,9 +94,13 @@ class Dropout(Module):
 
 
 class BatchNorm1d(Module):
-    """Batch normalization over (N, C) inputs; note the signature: BatchNorm1d(n, eps, momentum)."""
+    """Batch normalization over (N, C) or (N, C, L) inputs; note the signature: BatchNorm1d(n, eps, momentum).
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True):
+    ``momentum=None`` keeps a cumulative average of the batch statistics; ``track_running_stats=False``
+    keeps none (batch statistics in evaluation too), as in PyTorch.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
         super().__init__()
         if not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"BatchNorm1d: num_features must be a positive int, got {num_features!r}")
@@ -104,19 +108,24 @@ class BatchNorm1d(Module):
             raise ValueError(f"BatchNorm1d: eps={eps} looks wrong (the default is 1e-5); "
                              "did you mean momentum? call BatchNorm1d(n, momentum=...)")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.track_running_stats = track_running_stats
         self.weight = new_parameter((num_features,), lambda be, s, d: be.xp.ones(s, dtype=d)) if affine else None
         self.bias = new_parameter((num_features,), lambda be, s, d: be.xp.zeros(s, dtype=d)) if affine else None
-        be = _backend.get_backend()
-        self.register_buffer("running_mean", Tensor(be.xp.zeros(num_features, dtype=get_default_dtype()), _backend=be))
-        self.register_buffer("running_var", Tensor(be.xp.ones(num_features, dtype=get_default_dtype()), _backend=be))
-        # kept for PyTorch state_dict compatibility (unused: momentum is never None here)
-        self.register_buffer("num_batches_tracked", Tensor(be.xp.zeros((), dtype="int64"), _backend=be))
+        self.running_mean = self.running_var = self.num_batches_tracked = None
+        if track_running_stats:
+            be = _backend.get_backend()
+            self.register_buffer("running_mean", Tensor(be.xp.zeros(num_features, dtype=get_default_dtype()), _backend=be))
+            self.register_buffer("running_var", Tensor(be.xp.ones(num_features, dtype=get_default_dtype()), _backend=be))
+            self.register_buffer("num_batches_tracked", Tensor(be.xp.zeros((), dtype="int64"), _backend=be))
 
     def forward(self, x):
-        if self.training:
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.item())
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training, self.momentum, self.eps)
+                            self.training, factor, self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
