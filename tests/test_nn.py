@@ -344,3 +344,15 @@ def test_batchnorm1d_on_n_c_l_gradchecks(float64):
     bn = nn.BatchNorm1d(2)
     x = mg.tensor(np.random.default_rng(0).standard_normal((3, 2, 4)), requires_grad=True)
     assert mg.gradcheck(lambda t: bn(t), [x]) and mg.gradgradcheck(lambda t: bn(t), [x])
+
+
+def test_module_to_moves_parameters_and_buffers_to_another_backend():
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    before = model.state_dict()
+    assert model.to("strict") is model
+    strict = mg.get_backend().__class__  # the current backend stays numpy
+    assert all(t.backend.name == "strict" for _, t in model._named_state()) and strict.name == "numpy"
+    mg.set_backend("strict")
+    out = model.eval()(mg.tensor(np.ones((4, 2))))  # eval: the running statistics stay as they were
+    assert out.backend.name == "strict"
+    assert all((before[k] == v).all() for k, v in model.to("numpy").state_dict().items())

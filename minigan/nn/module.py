@@ -101,6 +101,13 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    def to(self, backend_name):
+        """Move every parameter and buffer to another backend ("numpy", "cupy", ...), in place; returns self."""
+        target = _backend.backend_by_name(backend_name)
+        for _, t in self._named_state():
+            t.data, t.backend, t.grad = target.asarray(t.numpy()), target, None
+        return self
+
     def zero_grad(self):
         for p in self.parameters():
             p.grad = None
