@@ -359,3 +359,11 @@ def test_norm_for_p_0_and_minus_inf():
     x = mg.tensor([1.0, 0.0, -2.0])
     assert x.norm(0).item() == 2.0 and x.norm(-float("inf")).item() == 0.0
     assert mg.tensor([2.0, -3.0]).norm(-float("inf")).item() == 2.0
+
+
+def test_std_of_equal_values_has_gradient_0_like_pytorch():
+    a = mg.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    a.std().backward()
+    assert a.grad.numpy().tolist() == [0.0, 0.0, 0.0]  # was NaN (sqrt'(0) = inf times 0)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(mg.tensor([2.0]).std().item())  # N <= correction: NaN, as PyTorch

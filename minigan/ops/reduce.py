@@ -47,6 +47,19 @@ def var(a, axis=None, correction=None, keepdims=False, *, dim=None, keepdim=None
     ``ddof`` is NumPy's name and ``unbiased`` PyTorch's old one for the same thing; BatchNorm
     normalizes with correction=0.
     """
+    centered, axes, keepdims, scale = _spread(a, axis, correction, keepdims, dim, keepdim, unbiased, ddof)
+    return (centered * centered).sum(axes, keepdims) * scale
+
+
+def std(a, axis=None, correction=None, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):
+    """sqrt(var), as ||x - mean|| * sqrt(1 / (N - correction)): the norm's gradient is 0 (not NaN)
+    where every value is the same, as PyTorch's."""
+    centered, axes, keepdims, scale = _spread(a, axis, correction, keepdims, dim, keepdim, unbiased, ddof)
+    return Norm2.apply(centered, axes=axes, keepdims=keepdims) * math.sqrt(scale)
+
+
+def _spread(a, axis, correction, keepdims, dim, keepdim, unbiased, ddof):
+    """x - mean, the axes, keepdims and 1 / (N - correction) for var and std."""
     if isinstance(correction, bool):  # PyTorch's positional form var(dim, unbiased)
         correction, unbiased = None, correction
     given = [c for c in (correction, ddof, None if unbiased is None else int(unbiased)) if c is not None]
@@ -54,14 +67,9 @@ def var(a, axis=None, correction=None, keepdims=False, *, dim=None, keepdim=None
         raise TypeError("var/std: give one of correction=, ddof= and unbiased=")
     correction = given[0] if given else 1
     axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
-    centered = a - mean(a, axes, keepdims=True)
     divisor = builtins.max(_count(a, axes) - correction, 0)
     # 0/0 = NaN and x/0 = inf, as PyTorch (with its warning) gives when N <= correction
-    return (centered * centered).sum(axes, keepdims) * (1.0 / divisor if divisor else math.inf)
-
-
-def std(a, axis=None, correction=None, keepdims=False, *, dim=None, keepdim=None, unbiased=None, ddof=None):
-    return var(a, axis, correction, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased, ddof=ddof).sqrt()
+    return a - mean(a, axes, keepdims=True), axes, keepdims, (1.0 / divisor if divisor else math.inf)
 
 
 class Max(Function):
