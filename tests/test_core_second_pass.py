@@ -277,7 +277,7 @@ def test_code_lines_counts_only_code():
     assert code_lines('"""doc\nstring"""\n# comment\n\nx = 1  # trailing\ndef f():\n    """doc"""\n    return x\n') == 3
 
 
-@pytest.mark.xfail(strict=True, reason="not met: the core is 1,940 lines of code by code_lines() (1,238 before "
+@pytest.mark.xfail(strict=True, reason="not met: the core is 1,964 lines of code by code_lines() (1,238 before "
                    "the second pass; the issue's own count said 1,326), over the 1,650 asked for")
 def test_the_core_a_student_reads_stays_within_its_line_budget():
     counts = {str(p.relative_to(ROOT)): code_lines(p.read_text()) for p in _core_files()}

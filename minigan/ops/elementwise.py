@@ -30,12 +30,17 @@ class AddScalar(Function):
         return (grad,)
 
 
-def add(a, b):
+def _commutative(tensor_op, scalar_op, name, a, b):
+    """a op b for a commutative op: a Python number on either side takes the scalar form."""
     if not isinstance(a, Tensor):
         a, b = b, a
     if is_scalar(b):
-        return AddScalar.apply(a, c=float(b))
-    return binary(Add, "add", a, as_tensor(b, a))
+        return scalar_op.apply(a, c=float(b))
+    return binary(tensor_op, name, a, as_tensor(b, a))
+
+
+def add(a, b):
+    return _commutative(Add, AddScalar, "add", a, b)
 
 
 class Sub(Function):
@@ -79,11 +84,7 @@ class MulScalar(Function):
 
 
 def mul(a, b):
-    if not isinstance(a, Tensor):
-        a, b = b, a
-    if is_scalar(b):
-        return MulScalar.apply(a, c=float(b))
-    return binary(Mul, "mul", a, as_tensor(b, a))
+    return _commutative(Mul, MulScalar, "mul", a, b)
 
 
 class Div(Function):

@@ -61,8 +61,6 @@ class Optimizer:
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(f"{name}: params should be an iterable of Tensors or dicts, but got a Tensor")
-        if defaults.get("lr", 0.0) < 0.0:
-            raise ValueError(f"{name}: learning rate must be >= 0, got {defaults['lr']}")
         self.defaults = defaults
         self.state = ParamState()
         self.param_groups = []
@@ -133,7 +131,7 @@ class Optimizer:
                     tmp = self._scratch[id(p)] = p.backend.xp.zeros_like(p.data)
                 self._update(p.data, p.grad.data, state, tmp, group, p.backend.xp)
                 # the data changed in place: a graph that saved p must notice (engine's version counter)
-                p._version = getattr(p, "_version", 0) + 1
+                p._version += 1
         return loss
 
     def _init_state(self, param, state, group, xp):
