@@ -25,16 +25,22 @@ def build_parser():
     p.add_argument("--out", required=True, help="output file: .png (a picture) or .npy (raw samples)")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"], help="array backend")
+    p.add_argument("--weights", default="auto", choices=["auto", "ema", "trained"],
+                   help="generator weights: the EMA average if the run kept one (auto), or the trained ones")
     return p
 
 
-def generate(state, n, seed):
-    """n samples (host NumPy, model space) from the generator saved in a checkpoint state."""
+def generate(state, n, seed, weights="auto"):
+    """n samples (host NumPy, model space) from the generator saved in a checkpoint state:
+    its weight average (``--ema``) where the run kept one, unless ``weights="trained"``."""
     import minigan as mg
     from minigan.train import build_models
     config = state["config"]
     G, _ = build_models(config)
-    G.load_state_dict(state["trainer"]["G"])
+    has_ema = "G_ema" in state["trainer"]
+    if weights == "ema" and not has_ema:
+        raise ValueError("this checkpoint has no generator EMA (the run had no --ema); use --weights trained")
+    G.load_state_dict(state["trainer"]["G_ema" if has_ema and weights != "trained" else "G"])
     G.eval()
     z = np.random.default_rng(seed).standard_normal((n, config["latent_dim"]))
     with mg.no_grad():
@@ -58,7 +64,10 @@ def main(argv=None):
     except (OSError, ValueError, RuntimeError) as err:
         parser.error(f"--checkpoint {args.checkpoint}: {err}")
     config = state["config"]
-    samples = generate(state, args.n, args.seed)
+    try:
+        samples = generate(state, args.n, args.seed, args.weights)
+    except ValueError as err:
+        parser.error(f"--weights {args.weights}: {err}")
     shape = tuple(config["sample_shape"])
     meta = Dataset(config["dataset"], np.empty((0, config["data_dim"]), np.float32), shape, config["kind"])
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,25 +1,22 @@
 """``python -m minigan.train``: train a GAN from the command line.
 
-Writes to --out: config.json, metrics.csv (one row per step), samples_epoch_NNN.png (a fixed
-noise batch, once per epoch), losses.png, and checkpoint.npz (atomically, every epoch and at the
-end; ``--resume`` continues from it, and ``--steps`` counts generator steps in total). The optimizer
-states in it have PyTorch's state_dict layout; a checkpoint of the older layout is converted on resume.
+Every setting comes from the recipe table (``minigan/gan/recipes.py``) for ``--dataset`` and
+``--loss``; a flag given here overrides it. ``--steps`` counts generator steps for every loss,
+``--epochs`` passes of real data through D (see recipes.py). The run folder ``--out`` is described
+in ``minigan/gan/run_folder.py``: config.json, metrics.csv, checkpoint.npz (``--resume`` continues
+from it; ``--steps`` is then the total to reach), samples.png, progress.png, losses.png.
 """
 import argparse
-import csv
-import json
 import math
 import os
 import pathlib
+import platform
+import shlex
 import sys
-
-import numpy as np
 
 from minigan import __version__
 
-DEFAULT_MODEL = {"digits": "small", "mnist": "mlp", "mnist_test": "mlp"}       # else "toy"
-DEFAULT_EPOCHS = {"digits": 200, "mnist": 30, "mnist_test": 100}               # else 30
-GRID_SIZE = 64
+DRY_RUN_STEPS = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,51 +39,102 @@ def _positive_float(text):
     return value
 
 
+def _non_negative_float(text):
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
 def build_parser():
     from minigan.data import dataset_names
     from minigan.gan import LOSSES, PRESETS
-    p = _Parser(prog="python -m minigan.train", description="Train a GAN (Goodfellow et al. 2014) with minigan.")
+    from minigan.gan.recipes import SCHEDULES
+    p = _Parser(prog="python -m minigan.train", description="Train a GAN (Goodfellow et al. 2014) with minigan. "
+                "Unset options come from the recipe for --dataset and --loss (minigan/gan/recipes.py).")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"], help="array backend: numpy (CPU) or cupy (NVIDIA GPU)")
     p.add_argument("--dataset", default="digits", choices=dataset_names(), help="training data (digits needs no download)")
     p.add_argument("--loss", default="nonsaturating", choices=list(LOSSES), help="the GAN objective")
-    p.add_argument("--k", type=_positive_int, default=None, help="discriminator (critic) steps per generator step (default 1; 5 for WGANs)")
+    p.add_argument("--d-steps", "--k", dest="d_steps", type=_positive_int, default=None,
+                   help="discriminator (critic) steps per generator step: Algorithm 1's k (recipe; 5 for WGANs)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=_positive_float, default=None, help="passes over the data (default depends on the dataset)")
-    length.add_argument("--steps", type=_positive_int, default=None, help="total generator steps (with --resume: the total to reach)")
-    p.add_argument("--batch-size", type=_positive_int, default=64, help="minibatch size m")
-    p.add_argument("--lr", type=_positive_float, default=None, help="learning rate of both networks (default: the loss's paper value)")
+    length.add_argument("--epochs", type=_positive_float, default=None,
+                        help="passes of real data through D (one epoch = data size / (batch size x d-steps) generator steps)")
+    length.add_argument("--steps", type=_positive_int, default=None,
+                        help="generator steps, for every loss (with --resume: the total to reach)")
+    p.add_argument("--batch-size", type=_positive_int, default=None, help="minibatch size m (samples per D step)")
+    p.add_argument("--lr", type=_positive_float, default=None, help="learning rate of both networks")
     p.add_argument("--lr-g", type=_positive_float, default=None, help="generator learning rate (overrides --lr)")
     p.add_argument("--lr-d", type=_positive_float, default=None, help="discriminator learning rate (overrides --lr)")
-    p.add_argument("--latent-dim", type=_positive_int, default=None, help="noise dimension (default 100 for images, 16 for toy data)")
-    p.add_argument("--model", default=None, choices=list(PRESETS), help="model preset (default depends on the dataset)")
+    p.add_argument("--betas", type=_fraction, nargs=2, default=None, metavar=("BETA1", "BETA2"), help="Adam's betas")
+    p.add_argument("--lr-schedule", choices=SCHEDULES, default=None,
+                   help="learning-rate schedule: constant, or linear/cosine decay from --lr-decay-start to --lr-final")
+    p.add_argument("--lr-final", type=_positive_float, default=None,
+                   help="learning rate at the last step, as a fraction of the initial one (e.g. 0.01)")
+    p.add_argument("--lr-decay-start", type=_fraction, default=None,
+                   help="fraction of the steps after which the decay begins (e.g. 0.5: the second half)")
+    p.add_argument("--gp-weight", type=_non_negative_float, default=None,
+                   help="gradient-penalty weight lambda (WGAN-GP; 0 turns the penalty off)")
+    p.add_argument("--clip-value", type=_non_negative_float, default=None,
+                   help="WGAN weight clipping to [-c, c] (0 turns clipping off)")
+    p.add_argument("--pack", type=_positive_int, default=None,
+                   help="PacGAN: D judges this many samples at once (the batch size must be a multiple)")
+    p.add_argument("--ema", type=_fraction, default=None,
+                   help="decay of an exponential moving average of G's weights, used for samples (0: none)")
+    p.add_argument("--latent-dim", type=_positive_int, default=None, help="noise dimension")
+    p.add_argument("--model", default=None, choices=list(PRESETS), help="model preset")
     p.add_argument("--logits", action="store_true", help="discriminator outputs logits; use the softplus forms of the losses")
     p.add_argument("--n-samples", type=_positive_int, default=None, help="use only this many training samples")
     p.add_argument("--seed", type=int, default=0, help="seed of every random number (weights, noise, batches)")
     p.add_argument("--out", default=None, help="output folder (default runs/DATASET-LOSS)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
     p.add_argument("--overwrite", action="store_true", help="start afresh even if OUT already holds a run")
-    p.add_argument("--dry-run", action="store_true", help="a few steps on a little data, for smoke tests")
+    p.add_argument("--dry-run", action="store_true", help=f"{DRY_RUN_STEPS} steps on a little data, for smoke tests")
     p.add_argument("--data-dir", default=None, help="folder with the MNIST files (default $MINIGAN_DATA_DIR or data/)")
+    p.add_argument("--sample-every", type=_positive_int, default=None,
+                   help="steps between sample pictures and checkpoints (default: 20 per run, at least once per epoch "
+                        "for image data)")
+    p.add_argument("--log-every", type=_positive_int, default=None,
+                   help="steps between rows of metrics.csv (default 1, or 10 for runs over 10,000 steps)")
     p.add_argument("--threads", type=_positive_int, default=None,
                    help="BLAS threads (default: 1 for the toy and small models, whose tiny matrices only lose to "
                         "threading, and every core for the MNIST MLPs)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in logs)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (it is off anyway when stderr is not a terminal)")
     return p
 
 
-def _config(args, dataset):
-    toy = dataset.kind != "image"
-    d_steps = args.k if args.k is not None else (5 if args.loss.startswith("wgan") else 1)
-    return {
-        "dataset": args.dataset, "loss": args.loss, "k": d_steps, "batch_size": args.batch_size,
-        "lr_g": args.lr_g or args.lr, "lr_d": args.lr_d or args.lr, "logits": args.logits,
-        "latent_dim": args.latent_dim or (16 if toy else 100),
-        "model": args.model or DEFAULT_MODEL.get(args.dataset, "toy"),
-        "seed": args.seed, "n_samples": args.n_samples, "backend": args.backend,
-        "data_dim": dataset.dim, "sample_shape": list(dataset.shape), "kind": dataset.kind,
-        "threads": args.threads or default_threads(args.model or DEFAULT_MODEL.get(args.dataset, "toy")),
-    }
+def _overrides(args):
+    """The recipe settings given on the command line (None: take the recipe's)."""
+    zero_is_off = lambda v: None if v is None else (v or False)   # --ema 0 / --gp-weight 0: explicitly off
+    return {"model": args.model, "latent_dim": args.latent_dim, "batch_size": args.batch_size,
+            "d_steps": args.d_steps, "lr_g": args.lr_g or args.lr, "lr_d": args.lr_d or args.lr,
+            "betas": tuple(args.betas) if args.betas else None, "lr_schedule": args.lr_schedule,
+            "lr_final": args.lr_final, "lr_decay_start": args.lr_decay_start,
+            "gp_weight": zero_is_off(args.gp_weight), "clip_value": zero_is_off(args.clip_value),
+            "pack": args.pack, "ema": zero_is_off(args.ema), "steps": args.steps, "epochs": args.epochs}
+
+
+def resolve_config(args, dataset, argv):
+    """The run's every setting: the recipe, the flags over it, and what the run is made of."""
+    import numpy
+    import scipy
+    from minigan.gan.recipes import resolve
+    settings, source = resolve(args.dataset, args.loss, _overrides(args))
+    return {"dataset": args.dataset, "loss": args.loss, **settings, "logits": args.logits,
+            "recipe": source, "seed": args.seed, "n_samples": args.n_samples, "backend": args.backend,
+            "data_dim": dataset.dim, "sample_shape": list(dataset.shape), "kind": dataset.kind,
+            "threads": args.threads or default_threads(settings["model"]),
+            "command": shlex.join(["python", "-m", "minigan.train", *argv]),
+            "versions": {"minigan": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
+                         "python": platform.python_version()}}
 
 
 def default_threads(model):
@@ -96,17 +144,23 @@ def default_threads(model):
 
 
 def build_models(config):
-    """Generator and discriminator for a config (also used by ``minigan.sample``)."""
+    """Generator and discriminator for a config (also used by ``minigan.sample``); with PacGAN's
+    packing, D's input is ``pack`` samples side by side."""
     from minigan.gan import discriminator_output, make_discriminator, make_generator
     G = make_generator(config["model"], config["latent_dim"], config["data_dim"], image=config["kind"] == "image")
-    D = make_discriminator(config["model"], config["data_dim"], discriminator_output(config["loss"], config["logits"]))
+    D = make_discriminator(config["model"], config["data_dim"] * config.get("pack", 1),
+                           discriminator_output(config["loss"], config["logits"]))
     return G, D
 
 
-def fixed_noise(config, n=GRID_SIZE):
-    """The same noise batch for every sample grid: its own generator, so drawing it never
-    shifts the training random stream (resumed runs stay identical)."""
-    return np.random.default_rng(config["seed"] + 12345).standard_normal((n, config["latent_dim"]))
+def build_trainer(config, G, D, sample_real, total_steps):
+    from minigan.gan import GANTrainer
+    from minigan.gan.recipes import lr_factor
+    schedule = lr_factor(config["lr_schedule"], total_steps, config["lr_final"], config["lr_decay_start"])
+    return GANTrainer(G, D, sample_real, config["latent_dim"], loss=config["loss"], d_steps=config["d_steps"],
+                      lr_g=config["lr_g"], lr_d=config["lr_d"], betas=config["betas"], logits=config["logits"],
+                      clip_value=config["clip_value"], gp_weight=config["gp_weight"], pack=config["pack"],
+                      ema=config["ema"] or None, lr_lambda=None if config["lr_schedule"] == "constant" else schedule)
 
 
 def _prepare_out(parser, args):
@@ -127,11 +181,13 @@ def _prepare_out(parser, args):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     import minigan as mg
     from minigan.data import DataError, DataLoader, load_dataset
-    from minigan.gan import GANTrainer, load_checkpoint
+    from minigan.gan import load_checkpoint
+    from minigan.gan.run_folder import write_config
 
     try:
         backend = mg.set_backend(args.backend)
@@ -143,27 +199,37 @@ def main(argv=None):
         dataset = load_dataset(args.dataset, args.data_dir, n=n, seed=args.seed)
     except (DataError, ValueError) as err:
         parser.error(str(err))
-    if args.batch_size > len(dataset):
-        parser.error(f"--batch-size {args.batch_size} is larger than the data set ({len(dataset)} samples)")
-
-    config = _config(args, dataset)
+    config = resolve_config(args, dataset, argv)
+    if config["batch_size"] > len(dataset):
+        parser.error(f"--batch-size {config['batch_size']} is larger than the data set ({len(dataset)} samples)")
+    if config["batch_size"] % config["pack"]:
+        parser.error(f"--pack {config['pack']}: the batch size {config['batch_size']} is not a multiple of it; "
+                     f"choose --batch-size {config['batch_size'] // config['pack'] * config['pack'] or config['pack']}")
     if args.resume:
+        import json
         saved = json.loads((out / "config.json").read_text())
-        changed = [k for k in ("dataset", "loss", "model", "latent_dim", "data_dim", "logits") if saved.get(k) != config[k]]
+        changed = [k for k in ("dataset", "loss", "model", "latent_dim", "data_dim", "logits", "pack")
+                   if saved.get(k, 1 if k == "pack" else None) != config[k]]
+        if bool(saved.get("ema")) != bool(config["ema"]):
+            changed.append("ema")
         if changed:
             parser.error(f"--resume: these settings differ from the checkpoint's run: {', '.join(changed)}")
+
     mg.manual_seed(args.seed)
     G, D = build_models(config)
     loader = DataLoader(dataset.x, config["batch_size"], shuffle=True, drop_last=True, seed=args.seed)
-    trainer = GANTrainer(G, D, loader.sample_batch, config["latent_dim"], loss=config["loss"], d_steps=config["k"],
-                         lr_g=config["lr_g"], lr_d=config["lr_d"], logits=config["logits"])
-    steps_per_epoch = max(1, len(loader) // trainer.d_steps)
-    if args.steps:
-        total = args.steps
+    steps_per_epoch = max(1, len(loader) // config["d_steps"])
+    if args.dry_run and not args.steps:
+        total = DRY_RUN_STEPS
     else:
-        total = 3 if args.dry_run else math.ceil((args.epochs or DEFAULT_EPOCHS.get(args.dataset, 30)) * steps_per_epoch)
-    config.update(steps=total, steps_per_epoch=steps_per_epoch)
+        total = config["steps"] or math.ceil(config["epochs"] * steps_per_epoch)
+    trainer = build_trainer(config, G, D, loader.sample_batch, total)
+    default_every = min(steps_per_epoch, total // 20) if dataset.kind == "image" else total // 20
+    config.update(steps=total, steps_per_epoch=steps_per_epoch,
+                  sample_every=args.sample_every or max(1, default_every),
+                  log_every=args.log_every or (10 if total > 10_000 else 1))
 
+    progress = {"steps": [], "frames": []}
     if args.resume:
         state = load_checkpoint(out / "checkpoint.npz")
         try:  # optimizer states of minigan's older layout (hyper / step_count / state list) are converted
@@ -172,80 +238,65 @@ def main(argv=None):
             parser.error(f"--resume: {out / 'checkpoint.npz'} does not fit this run ({type(err).__name__}: {err})")
         loader.load_state_dict(state["loader"])
         backend.set_rng_state(state["rng"])
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        progress = state.get("progress", progress)
+        progress = {"steps": list(progress["steps"]), "frames": list(progress["frames"])}
+    write_config(out, config)
     from threadpoolctl import threadpool_limits
     with threadpool_limits(config["threads"], user_api="blas"):
-        return _train(trainer, loader, dataset, config, out, total, backend, args)
+        return _train(trainer, loader, dataset, config, out, total, backend, args, progress)
 
 
-def _train(trainer, loader, dataset, config, out, total, backend, args):
+def _train(trainer, loader, dataset, config, out, total, backend, args, progress):
     import minigan as mg
     from minigan.gan import save_checkpoint
-    from minigan.plot import save_loss_curves, save_samples
+    from minigan.gan.run_folder import FIELDS, MetricsLog, fixed_noise, read_metrics, save_sample_pictures
+    from minigan.plot import save_loss_curves
     from tqdm import tqdm
 
-    metrics_path = out / "metrics.csv"
-    history = _read_metrics(metrics_path, upto=trainer.step_count)
-    z_grid = mg.tensor(fixed_noise(config))
-    fields = ["step", "epoch", "d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"]
+    log = MetricsLog(out / "metrics.csv", read_metrics(out / "metrics.csv", upto=trainer.step_count))
+    z_fixed = mg.tensor(fixed_noise(config))
 
     def checkpoint():
-        save_checkpoint(out / "checkpoint.npz", {"trainer": trainer.state_dict(), "loader": loader.state_dict(),
-                                                 "rng": backend.get_rng_state(), "config": config})
+        save_checkpoint(out / "checkpoint.npz", {
+            "trainer": trainer.state_dict(), "loader": loader.state_dict(), "rng": backend.get_rng_state(),
+            "config": config, "progress": {"steps": progress["steps"], "frames": progress["frames"]}})
 
-    def sample_grid(epoch):
-        trainer.G.eval()
-        with mg.no_grad():
-            samples = trainer.G(z_grid).numpy()
-        trainer.G.train()
-        save_samples(out / f"samples_epoch_{epoch:03d}.png", samples, dataset.kind, sample_shape=tuple(dataset.shape),
-                     modes=dataset.modes, data_samples=dataset.x[:2000], density=dataset.pdf,
-                     title=f"{config['dataset']} {config['loss']}: epoch {epoch}, step {trainer.step_count}")
-
-    with open(metrics_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(history)
-        bar = tqdm(total=total, initial=trainer.step_count, disable=args.no_progress, unit="step",
-                   desc=f"{config['dataset']}/{config['loss']}", dynamic_ncols=True)
+    bar = tqdm(total=total, initial=trainer.step_count, disable=True if args.no_progress else None, unit="step",
+               desc=f"{config['dataset']}/{config['loss']}", dynamic_ncols=True)
+    try:
         while trainer.step_count < total:
             row = trainer.step()
-            row["epoch"] = (trainer.step_count - 1) // config["steps_per_epoch"] + 1
+            step = trainer.step_count
+            row["epoch"] = (step - 1) // config["steps_per_epoch"] + 1
             if not all(math.isfinite(row[k]) for k in ("d_loss", "g_loss")):
                 bar.close()
-                f.flush()
+                log.flush()
                 good = out / "checkpoint.npz"
                 where = f"{good}" if good.exists() else "none saved yet"
-                print(f"error: non-finite loss at step {trainer.step_count} (d_loss={row['d_loss']}, "
+                print(f"error: non-finite loss at step {step} (d_loss={row['d_loss']}, "
                       f"g_loss={row['g_loss']}); training stopped; last good checkpoint: {where}", file=sys.stderr)
                 return 1
-            writer.writerow({k: row[k] for k in fields})
-            history.append(row)
+            if step % config["log_every"] == 0 or step == total:
+                log.append(row)
             bar.update(1)
             bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
                             d_real=f"{row['d_real']:.2f}", d_fake=f"{row['d_fake']:.2f}", refresh=False)
-            end_of_epoch = trainer.step_count % config["steps_per_epoch"] == 0
-            if end_of_epoch or trainer.step_count == total:
-                f.flush()
-                sample_grid(row["epoch"])
+            if step % config["sample_every"] == 0 or step == total:
+                log.flush()
+                samples = trainer.generate(z_fixed).numpy()
+                save_sample_pictures(out, samples, dataset, config, step, progress)
                 checkpoint()
+    finally:
         bar.close()
+        log.close()
+    history = log.history
     if history:
-        save_loss_curves(out / "losses.png", {k: [r[k] for r in history] for k in fields if k != "epoch"},
+        save_loss_curves(out / "losses.png", {k: [r[k] for r in history] for k in FIELDS if k != "epoch"},
                          title=f"{config['dataset']} {config['loss']}")
     last = history[-1] if history else {}
-    print(f"done: {trainer.step_count} steps; " + ", ".join(f"{k}={last[k]:.4f}" for k in fields[2:] if k in last)
+    print(f"done: {trainer.step_count} steps; " + ", ".join(f"{k}={last[k]:.4f}" for k in FIELDS[2:] if k in last)
           + f"; wrote {out}/")
     return 0
-
-
-def _read_metrics(path, upto):
-    """Rows already logged up to step ``upto`` (a resumed run drops rows after its checkpoint)."""
-    if upto == 0 or not path.exists():
-        return []
-    with open(path, newline="") as f:
-        rows = [{k: (int(v) if k in ("step", "epoch") else float(v)) for k, v in r.items()} for r in csv.DictReader(f)]
-    return [r for r in rows if r["step"] <= upto]
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ def _run(tmp_path, *args, name="run"):
 def test_dry_run_of_every_loss_writes_all_outputs(tmp_path, loss, dataset):
     rc, out = _run(tmp_path, "--dry-run", "--loss", loss, "--dataset", dataset, "--no-progress")
     assert rc == 0
-    for name in ("config.json", "metrics.csv", "losses.png", "checkpoint.npz", "samples_epoch_001.png"):
+    for name in ("config.json", "metrics.csv", "losses.png", "checkpoint.npz", "samples.png", "progress.png"):
         assert (out / name).stat().st_size > 0, name
     rows = (out / "metrics.csv").read_text().splitlines()
     assert rows[0] == "step,epoch,d_loss,g_loss,d_real,d_fake,grad_norm_d,grad_norm_g" and len(rows) == 1 + 3
     config = json.loads((out / "config.json").read_text())
-    assert config["loss"] == loss and config["k"] == (5 if loss.startswith("wgan") else 1)
+    assert config["loss"] == loss and config["d_steps"] == (5 if loss.startswith("wgan") else 1)
 
 
 def test_logit_discriminator_runs(tmp_path):
@@ -67,7 +67,7 @@ def test_non_finite_loss_stops_with_message_and_keeps_last_checkpoint(tmp_path, 
         return metrics
 
     monkeypatch.setattr(gan.GANTrainer, "step", poisoned)
-    rc, out = _run(tmp_path, *TINY, "--steps", "10")  # 64 / 16 = 4 steps per epoch
+    rc, out = _run(tmp_path, *TINY, "--steps", "10", "--sample-every", "4")  # checkpoints at steps 4 and 8
     assert rc == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "non-finite loss at step 6" in err and str(out / "checkpoint.npz") in err
@@ -168,7 +168,7 @@ def test_threads_default_from_the_model_size_and_threads_overrides(tmp_path, mon
     from minigan import train as train_cli
     seen = []
 
-    def fake_train(trainer, loader, dataset, config, out, total, backend, args):
+    def fake_train(trainer, loader, dataset, config, out, total, backend, args, progress):
         from threadpoolctl import threadpool_info
         seen.append((config["threads"], {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}))
         return 0

@@ -10,6 +10,9 @@ import math
 
 from minigan import ops
 from minigan import optim
+from minigan.gan.ema import GeneratorEMA
+from minigan.gan.recipes import LOSS_DEFAULTS
+from minigan.optim import lr_scheduler
 from minigan.gan import losses as L
 from minigan.nn import BatchNorm1d
 from minigan.creation import randn
@@ -26,13 +29,6 @@ LOGIT_LOSSES = {
     "minimax": (L.d_minimax_loss_logits, L.g_saturating_loss_logits),
     "nonsaturating": (L.d_minimax_loss_logits, L.g_nonsaturating_loss_logits),
 }
-# the optimizers and schedules of the papers, used unless the caller overrides them
-DEFAULTS = {
-    "minimax": dict(d_steps=1, lr=2e-4, betas=(0.5, 0.999)),
-    "nonsaturating": dict(d_steps=1, lr=2e-4, betas=(0.5, 0.999)),
-    "wgan": dict(d_steps=5, lr=5e-5, clip_value=0.01),          # RMSprop, Arjovsky et al. 2017
-    "wgan-gp": dict(d_steps=5, lr=1e-4, betas=(0.5, 0.9), gp_weight=10.0),  # Gulrajani et al. 2017
-}
 METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")
 
 
@@ -48,15 +44,21 @@ class GANTrainer:
 
     ``sample_real`` returns a Tensor batch of real data on the current backend each call.
     ``d_steps`` is Algorithm 1's k (default 1; 5 critic steps for the Wasserstein losses).
+    ``pack`` (PacGAN, Lin et al. 2018): D judges ``pack`` samples at once, concatenated into one
+    input of ``pack`` times the size, so a batch of m samples is m / pack inputs to D; D must be
+    built for that input size. ``ema``: keep a :class:`GeneratorEMA` of G with this decay (see
+    :meth:`generate`). ``lr_lambda(step)``: a factor on both learning rates after ``step``
+    generator steps (a LambdaLR schedule, stepped once per generator step).
     """
 
     def __init__(self, generator, discriminator, sample_real, latent_dim, loss="nonsaturating",
-                 d_steps=None, lr_g=None, lr_d=None, betas=None, logits=False, clip_value=None, gp_weight=None):
+                 d_steps=None, lr_g=None, lr_d=None, betas=None, logits=False, clip_value=None, gp_weight=None,
+                 pack=1, ema=None, lr_lambda=None):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; valid losses: {', '.join(LOSSES)}")
         if logits and loss not in LOGIT_LOSSES:
             raise ValueError(f"loss {loss!r} has no logit form: its critic outputs unbounded scores already")
-        defaults = DEFAULTS[loss]
+        defaults = LOSS_DEFAULTS[loss]   # the papers' settings (see recipes.py)
         self.G, self.D, self.sample_real, self.latent_dim = generator, discriminator, sample_real, latent_dim
         self.loss_name, self.logits = loss, logits
         self.d_loss_fn, self.g_loss_fn = (LOGIT_LOSSES if logits else LOSSES)[loss]
@@ -65,8 +67,8 @@ class GANTrainer:
             raise ValueError(f"the number of discriminator steps per generator step must be >= 1, got {self.d_steps}")
         self.clip_value = clip_value if clip_value is not None else defaults.get("clip_value")
         self.gp_weight = gp_weight if gp_weight is not None else defaults.get("gp_weight")
-        lr_g = defaults["lr"] if lr_g is None else lr_g
-        lr_d = defaults["lr"] if lr_d is None else lr_d
+        lr_g = defaults["lr_g"] if lr_g is None else lr_g
+        lr_d = defaults["lr_d"] if lr_d is None else lr_d
         if loss == "wgan":
             self.opt_g = optim.RMSprop(generator.parameters(), lr=lr_g)
             self.opt_d = optim.RMSprop(discriminator.parameters(), lr=lr_d)
@@ -79,10 +81,24 @@ class GANTrainer:
         self.concat_batches = not any(isinstance(m, BatchNorm1d) for m in discriminator.modules())
         self.backend = discriminator.parameters()[0].backend
         self.step_count = 0
+        if int(pack) != pack or pack < 1:
+            raise ValueError(f"pack must be a positive integer (samples per discriminator input), got {pack}")
+        self.pack = int(pack)
+        self.ema = GeneratorEMA(generator, ema) if ema else None
+        self.schedulers = [] if lr_lambda is None else [lr_scheduler.LambdaLR(o, lr_lambda) for o in (self.opt_d, self.opt_g)]
 
     def noise(self, n):
         """z ~ N(0, I), shape (n, latent_dim), from the backend's seeded generator."""
         return randn(n, self.latent_dim)
+
+    def _pack(self, x):
+        """PacGAN's packing: (m, d) -> (m / pack, pack * d), each row ``pack`` samples side by side."""
+        if self.pack == 1:
+            return x
+        if len(x) % self.pack:
+            raise ValueError(f"the batch of {len(x)} samples does not split into packs of {self.pack}; "
+                             f"choose a batch size that is a multiple of {self.pack}")
+        return x.reshape(len(x) // self.pack, -1)
 
     def _discriminate(self, real, fake):
         if self.concat_batches:
@@ -100,6 +116,7 @@ class GANTrainer:
             real = self.sample_real()
             with no_grad():                      # fakes are constants in the D step
                 fake = self.G(self.noise(len(real)))
+            real, fake = self._pack(real), self._pack(fake)
             # maximize log D(x) + log(1 - D(G(z)))  (Wasserstein: maximize C(x) - C(G(z)))
             out_real, out_fake = self._discriminate(real, fake)
             d_loss = self.d_loss_fn(out_real, out_fake)
@@ -115,7 +132,7 @@ class GANTrainer:
         # minimize log(1 - D(G(z))) or -log D(G(z)) over G, with D frozen: no D weight gradients
         self.D.requires_grad_(False)
         try:
-            out_gen = self.D(self.G(self.noise(len(real))))
+            out_gen = self.D(self._pack(self.G(self.noise(len(real) * self.pack))))
             g_loss = self.g_loss_fn(out_gen)
             self.opt_g.zero_grad()
             g_loss.backward()
@@ -124,6 +141,10 @@ class GANTrainer:
         finally:
             self.D.requires_grad_(True)
         self.step_count += 1
+        if self.ema:
+            self.ema.update(self.G)
+        for scheduler in self.schedulers:
+            scheduler.step()
         with no_grad():
             values = [d_loss, g_loss, self._probability(out_real), self._probability(out_fake)]
             return self._to_host(values, [grad_norm_d, grad_norm_g])
@@ -134,10 +155,25 @@ class GANTrainer:
         stacked = be.xp.stack([t.data.reshape(()) for t in tensors] + [a.reshape(()) for a in arrays])
         return {"step": self.step_count, **dict(zip(METRICS, (float(v) for v in be.to_numpy(stacked))))}
 
+    def generate(self, z):
+        """G(z) for looking at: eval mode, no graph, and the EMA weights when there is an EMA."""
+        self.G.eval()
+        try:
+            with no_grad():
+                if self.ema is None:
+                    return self.G(z)
+                with self.ema.applied_to(self.G):
+                    return self.G(z)
+        finally:
+            self.G.train()
+
     # --- checkpoints -------------------------------------------------------------------------
     def state_dict(self):
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "step": self.step_count}
+        state = {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
+                 "opt_d": self.opt_d.state_dict(), "step": self.step_count}
+        if self.ema:
+            state.update(G_ema=self.ema.state_dict(), ema_updates=self.ema.num_updates)
+        return state
 
     def load_state_dict(self, state):
         """Restore :meth:`state_dict` (also after a checkpoint's JSON round trip). The optimizers'
@@ -147,6 +183,13 @@ class GANTrainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.step_count = int(state["step"])
+        if self.ema:
+            if "G_ema" not in state:
+                raise KeyError("the checkpoint has no generator EMA (G_ema); resume without --ema")
+            self.ema.load_state_dict(state["G_ema"], state["ema_updates"])
+        for scheduler in self.schedulers:  # the schedule is a function of the step: replay it
+            scheduler.last_epoch = self.step_count - 1
+            scheduler.step()
 
 
 def _grad_norm(module):
