@@ -100,8 +100,7 @@ def build_parser():
     p.add_argument("--dry-run", action="store_true", help=f"{DRY_RUN_STEPS} steps on a little data, for smoke tests")
     p.add_argument("--data-dir", default=None, help="folder with the MNIST files (default $MINIGAN_DATA_DIR or data/)")
     p.add_argument("--sample-every", type=_positive_int, default=None,
-                   help="steps between sample pictures and checkpoints (default: 20 per run, at least once per epoch "
-                        "for image data)")
+                   help="steps between sample pictures and checkpoints (default: a dozen per run)")
     p.add_argument("--log-every", type=_positive_int, default=None,
                    help="steps between rows of metrics.csv (default 1, or 10 for runs over 10,000 steps)")
     p.add_argument("--threads", type=_positive_int, default=None,
@@ -224,7 +223,7 @@ def main(argv=None):
     else:
         total = config["steps"] or math.ceil(config["epochs"] * steps_per_epoch)
     trainer = build_trainer(config, G, D, loader.sample_batch, total)
-    default_every = min(steps_per_epoch, total // 20) if dataset.kind == "image" else total // 20
+    default_every = total // 12   # a dozen pictures per run: the progress strip's frames
     config.update(steps=total, steps_per_epoch=steps_per_epoch,
                   sample_every=args.sample_every or max(1, default_every),
                   log_every=args.log_every or (10 if total > 10_000 else 1))
@@ -284,7 +283,7 @@ def _train(trainer, loader, dataset, config, out, total, backend, args, progress
             if step % config["sample_every"] == 0 or step == total:
                 log.flush()
                 samples = trainer.generate(z_fixed).numpy()
-                save_sample_pictures(out, samples, dataset, config, step, progress)
+                save_sample_pictures(out, samples, dataset, config, step, progress, final=step == total)
                 checkpoint()
     finally:
         bar.close()

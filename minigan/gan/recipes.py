@@ -47,8 +47,12 @@ _TOY_DEFAULTS = dict(model="toy", latent_dim=16, batch_size=64, epochs=30)
 # from, and what they measured (python -m minigan.sample --n 2500, PacGAN's protocol).
 RECIPES = {
     ("ring", "nonsaturating"): dict(
-        batch_size=256, lr_g=1e-3, lr_d=1e-3, lr_schedule="linear", ema=0.999, steps=6000, epochs=None,
+        batch_size=256, lr_g=1e-3, lr_d=2e-3, lr_schedule="linear", ema=0.999, steps=6000, epochs=None,
         source="PacGAN's ring (Lin et al. 2018); lr, batch and decay from our own search",
+        measured="to be measured"),
+    ("grid", "nonsaturating"): dict(
+        batch_size=256, lr_g=1e-3, lr_d=2e-3, lr_schedule="linear", ema=0.999, steps=6000, epochs=None,
+        source="PacGAN's grid (Lin et al. 2018); lr, batch and decay from our own search",
         measured="to be measured"),
 }
 

@@ -5,7 +5,7 @@
     checkpoint.npz   weights, optimizer, schedule, EMA, data order, RNG (atomic; see checkpoint.py)
     samples.png      the latest samples from fixed noise (2-D data: ~2,000 points over the modes,
                      with the modes covered and the share of high-quality samples in the title)
-    progress.png     the same fixed noise at every sample point: how the generator learned
+    progress.png     the same fixed noise at every sample point: how the generator learned (at the end)
     losses.png       the training curves, at the end
 """
 import csv
@@ -72,9 +72,10 @@ def sample_title(config, dataset, samples, step):
     return title
 
 
-def save_sample_pictures(out, samples, dataset, config, step, progress):
-    """samples.png from this step's samples; a frame added to ``progress`` (a dict of lists that
-    travels in the checkpoint) and progress.png redrawn from all frames."""
+def save_sample_pictures(out, samples, dataset, config, step, progress, final=False):
+    """samples.png from this step's samples and a frame added to ``progress`` (a dict of lists that
+    travels in the checkpoint); at the end of the run (``final``) progress.png is drawn from all the
+    frames (a strip of panels costs a second or two of matplotlib: too much to redraw each time)."""
     from minigan.plot import save_samples
     from minigan.plot_progress import save_progress
     save_samples(out / "samples.png", samples, dataset.kind, sample_shape=tuple(dataset.shape),
@@ -83,6 +84,7 @@ def save_sample_pictures(out, samples, dataset, config, step, progress):
     keep = PROGRESS_IMAGES if dataset.kind == "image" else PROGRESS_POINTS
     progress["steps"].append(step)
     progress["frames"].append(np.asarray(samples[:keep], dtype=np.float32))
-    save_progress(out / "progress.png", progress["steps"], progress["frames"], dataset.kind,
-                  sample_shape=tuple(dataset.shape), modes=dataset.modes,
-                  title=f"{config['dataset']} {config['loss']}: fixed noise during training")
+    if final:
+        save_progress(out / "progress.png", progress["steps"], progress["frames"], dataset.kind,
+                      sample_shape=tuple(dataset.shape), modes=dataset.modes,
+                      title=f"{config['dataset']} {config['loss']}: fixed noise during training")
