@@ -34,15 +34,29 @@ def _positive_int(text):
 
 def _positive_float(text):
     value = float(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def _bound(text):
+    value = float(text)
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        raise argparse.ArgumentTypeError(f"must be positive (inf turns the check off), got {text}")
+    return value
+
+
+def _seed(text):
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**32), got {text}")
     return value
 
 
 def _non_negative_float(text):
     value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
 
 
@@ -61,8 +75,10 @@ def build_parser():
                 "Unset options come from the recipe for --dataset and --loss (minigan/gan/recipes.py).")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"], help="array backend: numpy (CPU) or cupy (NVIDIA GPU)")
-    p.add_argument("--dataset", default="digits", choices=dataset_names(), help="training data (digits needs no download)")
-    p.add_argument("--loss", default="nonsaturating", choices=list(LOSSES), help="the GAN objective")
+    p.add_argument("--dataset", default=None, choices=dataset_names(),
+                   help="training data (default digits, which needs no download; with --resume: the run's)")
+    p.add_argument("--loss", default=None, choices=list(LOSSES),
+                   help="the GAN objective (default nonsaturating; with --resume: the run's)")
     p.add_argument("--d-steps", "--k", dest="d_steps", type=_positive_int, default=None,
                    help="discriminator (critic) steps per generator step: Algorithm 1's k (recipe; 5 for WGANs)")
     length = p.add_mutually_exclusive_group()
@@ -93,9 +109,12 @@ def build_parser():
     p.add_argument("--model", default=None, choices=list(PRESETS), help="model preset")
     p.add_argument("--logits", action="store_true", help="discriminator outputs logits; use the softplus forms of the losses")
     p.add_argument("--n-samples", type=_positive_int, default=None, help="use only this many training samples")
-    p.add_argument("--seed", type=int, default=0, help="seed of every random number (weights, noise, batches)")
+    p.add_argument("--seed", type=_seed, default=None, help="seed of every random number (weights, noise, batches; default 0)")
     p.add_argument("--out", default=None, help="output folder (default runs/DATASET-LOSS)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/checkpoint.npz with its settings; flags given change them (see --allow-change)")
+    p.add_argument("--allow-change", action="store_true",
+                   help="with --resume: accept a changed seed, data size, batch size or k (recorded in config.json)")
     p.add_argument("--overwrite", action="store_true", help="start afresh even if OUT already holds a run")
     p.add_argument("--dry-run", action="store_true", help=f"{DRY_RUN_STEPS} steps on a little data, for smoke tests")
     p.add_argument("--data-dir", default=None, help="folder with the MNIST files (default $MINIGAN_DATA_DIR or data/)")
@@ -106,7 +125,10 @@ def build_parser():
     p.add_argument("--threads", type=_positive_int, default=None,
                    help="BLAS threads (default: 1 for the toy and small models, whose tiny matrices only lose to "
                         "threading, and every core for the MNIST MLPs)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (it is off anyway when stderr is not a terminal)")
+    p.add_argument("--max-loss", type=_bound, default=1e6,
+                   help="stop as diverged when |d_loss| or |g_loss| exceeds this (default 1e6; inf: only NaN/inf stop)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is off anyway when stderr is not a terminal; a line per checkpoint instead)")
     return p
 
 
@@ -121,19 +143,61 @@ def _overrides(args):
             "pack": args.pack, "ema": zero_is_off(args.ema), "steps": args.steps, "epochs": args.epochs}
 
 
-def resolve_config(args, dataset, argv):
-    """The run's every setting: the recipe, the flags over it, and what the run is made of."""
+def resolve_config(args, dataset, argv, saved=None):
+    """The run's every setting: the recipe (or, resuming, the saved run's settings), the flags
+    over it, and what the run is made of."""
     import numpy
     import scipy
-    from minigan.gan.recipes import resolve
+    from minigan.gan.recipes import FIELDS, resolve
     settings, source = resolve(args.dataset, args.loss, _overrides(args))
+    if saved is not None:   # resuming: the run's own settings, then only the flags actually given
+        given = {k: v for k, v in _overrides(args).items() if v is not None}
+        settings = {k: (tuple(saved[k]) if k == "betas" and saved.get(k) else saved.get(k)) for k in FIELDS}
+        if "epochs" in given:
+            settings["steps"] = None
+        settings.update(given)
+        source = saved.get("recipe", source)
     return {"dataset": args.dataset, "loss": args.loss, **settings, "logits": args.logits,
             "recipe": source, "seed": args.seed, "n_samples": args.n_samples, "backend": args.backend,
             "data_dim": dataset.dim, "sample_shape": list(dataset.shape), "kind": dataset.kind,
             "threads": args.threads or default_threads(settings["model"]),
             "command": shlex.join(["python", "-m", "minigan.train", *argv]),
             "versions": {"minigan": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
-                         "python": platform.python_version()}}
+                         "python": platform.python_version()},
+            "resumed": list(saved.get("resumed", [])) if saved else []}
+
+
+# Resuming: these define the networks or the game and can never change; these change what the
+# experiment means (the data, the batches) and need --allow-change; everything else (learning
+# rates, betas, schedule, penalty, clip, EMA decay, length) is applied from the next step on.
+FIXED_ON_RESUME = ("dataset", "loss", "model", "latent_dim", "logits", "pack")
+MEANING_ON_RESUME = ("seed", "n_samples", "batch_size", "d_steps")
+
+
+def check_resume(saved, config, allow_change):
+    """Raises ValueError naming the flags that may not change; returns {key: [old, new]} of changes."""
+    flag = lambda k: "--" + k.replace("_", "-")
+    fixed = [k for k in FIXED_ON_RESUME if saved.get(k, 1 if k == "pack" else None) != config[k]]
+    if bool(saved.get("ema")) != bool(config["ema"]):
+        fixed.append("ema")
+    if fixed:
+        raise ValueError("these settings define the checkpoint's networks or game and cannot change on resume: "
+                         + ", ".join(f"{flag(k)} (was {saved.get(k)!r}, now {config[k]!r})" for k in fixed)
+                         + "; start a new run in another --out")
+    changes = {k: [saved.get(k), config[k]] for k in ("lr_g", "lr_d", "betas", "lr_schedule", "lr_final",
+                                                      "lr_decay_start", "gp_weight", "clip_value", "ema", "steps",
+                                                      *MEANING_ON_RESUME)
+               if _plain(saved.get(k)) != _plain(config[k])}
+    meaning = [k for k in MEANING_ON_RESUME if k in changes]
+    if meaning and not allow_change:
+        raise ValueError("these settings change what the resumed experiment means: "
+                         + ", ".join(f"{flag(k)} (was {changes[k][0]!r}, now {changes[k][1]!r})" for k in meaning)
+                         + "; pass --allow-change if you mean it (it is recorded in config.json)")
+    return changes
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
 
 
 def default_threads(model):
@@ -163,14 +227,18 @@ def build_trainer(config, G, D, sample_real, total_steps):
 
 
 def _prepare_out(parser, args):
-    out = pathlib.Path(args.out or f"runs/{args.dataset}-{args.loss}")
+    out = pathlib.Path(args.out or f"runs/{args.dataset or 'digits'}-{args.loss or 'nonsaturating'}")
+    probe = out / ".write-test"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
         probe.write_text("ok")
-        probe.unlink()
     except OSError as err:
         parser.error(f"--out {out}: cannot write there ({err.strerror or err}); choose another folder")
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:
+            pass
     if args.resume and not (out / "checkpoint.npz").exists():
         parser.error(f"--resume: no checkpoint at {out / 'checkpoint.npz'}; run without --resume first")
     if not args.resume and not args.overwrite and (out / "checkpoint.npz").exists():
@@ -184,38 +252,77 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     import minigan as mg
-    from minigan.data import DataError, DataLoader, load_dataset
-    from minigan.gan import load_checkpoint
-    from minigan.gan.run_folder import write_config
+    from minigan.gan.run_guard import RunInUse, RunLock
 
+    if args.resume and args.overwrite:
+        parser.error("--resume and --overwrite contradict each other; pass one of them")
     try:
         backend = mg.set_backend(args.backend)
     except RuntimeError as err:
         parser.error(str(err))
     out = _prepare_out(parser, args)
+    lock = RunLock(out)
+    try:
+        lock.acquire()
+    except RunInUse as err:
+        parser.error(str(err))
+    try:
+        return _setup_and_train(parser, args, argv, out, backend)
+    finally:
+        lock.release()
+
+
+def _setup_and_train(parser, args, argv, out, backend):
+    import minigan as mg
+    from minigan.data import DataError, DataLoader, load_dataset
+    from minigan.gan import load_checkpoint
+    from minigan.gan.run_folder import write_config
+    from minigan.gan.run_guard import PreviousRun
+
+    saved = state = None
+    if args.resume:   # the checkpoint is the source of truth; config.json is only a readable copy
+        try:
+            state = load_checkpoint(out / "checkpoint.npz")
+            saved = state["config"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            parser.error(f"--resume: {out / 'checkpoint.npz'} cannot be read ({err}); "
+                         "start afresh with --overwrite or choose another --out")
+        for key in ("dataset", "loss", "seed", "n_samples"):
+            if getattr(args, key) is None:
+                setattr(args, key, saved.get(key))
+        args.logits = args.logits or bool(saved.get("logits"))
+    args.dataset = args.dataset or "digits"
+    args.loss = args.loss or "nonsaturating"
+    args.seed = 0 if args.seed is None else args.seed
+    if args.logits and args.loss.startswith("wgan"):
+        parser.error(f"--logits: the {args.loss} critic outputs unbounded scores already; drop --logits")
     n = args.n_samples or (256 if args.dry_run else None)
     try:
         dataset = load_dataset(args.dataset, args.data_dir, n=n, seed=args.seed)
-    except (DataError, ValueError) as err:
+    except (DataError, ValueError, MemoryError) as err:
         parser.error(str(err))
-    config = resolve_config(args, dataset, argv)
+    try:
+        config = resolve_config(args, dataset, argv, saved)
+    except (KeyError, ValueError) as err:
+        parser.error(str(err))
     if config["batch_size"] > len(dataset):
         parser.error(f"--batch-size {config['batch_size']} is larger than the data set ({len(dataset)} samples)")
     if config["batch_size"] % config["pack"]:
         parser.error(f"--pack {config['pack']}: the batch size {config['batch_size']} is not a multiple of it; "
                      f"choose --batch-size {config['batch_size'] // config['pack'] * config['pack'] or config['pack']}")
-    if args.resume:
-        import json
-        saved = json.loads((out / "config.json").read_text())
-        changed = [k for k in ("dataset", "loss", "model", "latent_dim", "data_dim", "logits", "pack")
-                   if saved.get(k, 1 if k == "pack" else None) != config[k]]
-        if bool(saved.get("ema")) != bool(config["ema"]):
-            changed.append("ema")
-        if changed:
-            parser.error(f"--resume: these settings differ from the checkpoint's run: {', '.join(changed)}")
+    if config["model"] == "mlp-bn" and config["batch_size"] < 2:
+        parser.error("--batch-size 1: the mlp-bn model's BatchNorm needs at least 2 samples per batch")
+    if saved is not None:
+        try:
+            changes = check_resume(saved, config, args.allow_change)
+        except ValueError as err:
+            parser.error(f"--resume: {err}")
 
     mg.manual_seed(args.seed)
-    G, D = build_models(config)
+    try:
+        G, D = build_models(config)
+    except (MemoryError, ValueError) as err:
+        parser.error(f"the models do not fit ({type(err).__name__}: {err}); choose a smaller --latent-dim or --model")
     loader = DataLoader(dataset.x, config["batch_size"], shuffle=True, drop_last=True, seed=args.seed)
     steps_per_epoch = max(1, len(loader) // config["d_steps"])
     if args.dry_run and not args.steps:
@@ -229,65 +336,140 @@ def main(argv=None):
                   log_every=args.log_every or (10 if total > 10_000 else 1))
 
     progress = {"steps": [], "frames": []}
-    if args.resume:
-        state = load_checkpoint(out / "checkpoint.npz")
+    previous = None
+    if state is not None:
         try:  # optimizer states of minigan's older layout (hyper / step_count / state list) are converted
             trainer.load_state_dict(state["trainer"])
-        except (KeyError, ValueError, RuntimeError) as err:
+            # an allowed change of data, batches or seed starts a fresh data order / random stream
+            if not {"seed", "n_samples", "batch_size"} & set(changes):
+                loader.load_state_dict(state["loader"])
+            if "seed" not in changes:
+                backend.set_rng_state(state["rng"])
+        except (KeyError, ValueError, RuntimeError, TypeError) as err:
             parser.error(f"--resume: {out / 'checkpoint.npz'} does not fit this run ({type(err).__name__}: {err})")
-        loader.load_state_dict(state["loader"])
-        backend.set_rng_state(state["rng"])
+        if changes:
+            config["resumed"].append({"at_step": trainer.step_count, "changed": changes})
         progress = state.get("progress", progress)
         progress = {"steps": list(progress["steps"]), "frames": list(progress["frames"])}
+    elif (out / "checkpoint.npz").exists() or (out / ".previous-run").exists():   # --overwrite
+        previous = PreviousRun(out).set_aside()
     write_config(out, config)
     from threadpoolctl import threadpool_limits
-    with threadpool_limits(config["threads"], user_api="blas"):
-        return _train(trainer, loader, dataset, config, out, total, backend, args, progress)
+    rc = 1
+    try:
+        with threadpool_limits(config["threads"], user_api="blas"):
+            rc = _train(trainer, loader, dataset, config, out, total, backend, args, progress, previous)
+        return rc
+    finally:
+        if previous is not None and previous.moved:   # the new run never reached its first checkpoint
+            previous.restore()
+            print(f"the previous run in {out} was kept (the new one ended before its first checkpoint)",
+                  file=sys.stderr)
 
 
-def _train(trainer, loader, dataset, config, out, total, backend, args, progress):
+class _Stop:
+    """SIGINT / SIGTERM: the first one asks the loop to stop after the current step (it saves a
+    checkpoint and says how to resume); a second one stops at once."""
+
+    def __init__(self):
+        self.signal = None
+
+    def __enter__(self):
+        import signal
+        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def _handle(self, signum, frame):
+        if self.signal is not None:
+            raise KeyboardInterrupt
+        self.signal = signum
+
+    def __exit__(self, *exc):
+        import signal
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
+
+
+def _train(trainer, loader, dataset, config, out, total, backend, args, progress, previous=None):
+    import signal
+    import warnings
     import minigan as mg
     from minigan.gan import save_checkpoint
     from minigan.gan.run_folder import FIELDS, MetricsLog, fixed_noise, read_metrics, save_sample_pictures
+    from minigan.gan.run_guard import is_disk_full
     from minigan.plot import save_loss_curves
     from tqdm import tqdm
 
     log = MetricsLog(out / "metrics.csv", read_metrics(out / "metrics.csv", upto=trainer.step_count))
     z_fixed = mg.tensor(fixed_noise(config))
+    resume_hint = f"python -m minigan.train --resume --out {shlex.quote(str(out))}"
 
     def checkpoint():
         save_checkpoint(out / "checkpoint.npz", {
             "trainer": trainer.state_dict(), "loader": loader.state_dict(), "rng": backend.get_rng_state(),
             "config": config, "progress": {"steps": progress["steps"], "frames": progress["frames"]}})
+        if previous is not None and previous.moved:
+            previous.discard()   # the new run has a checkpoint of its own: the old one can go
+
+    def last_good():
+        if previous is not None and previous.moved:
+            return "none of this run yet (the previous run is kept)"
+        return str(out / "checkpoint.npz") if (out / "checkpoint.npz").exists() else "none saved yet"
 
     bar = tqdm(total=total, initial=trainer.step_count, disable=True if args.no_progress else None, unit="step",
                desc=f"{config['dataset']}/{config['loss']}", dynamic_ncols=True)
     try:
-        while trainer.step_count < total:
-            row = trainer.step()
-            step = trainer.step_count
-            row["epoch"] = (step - 1) // config["steps_per_epoch"] + 1
-            if not all(math.isfinite(row[k]) for k in ("d_loss", "g_loss")):
-                bar.close()
+        with _Stop() as stop, warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)   # overflow on the way to a divergence: reported below
+            while trainer.step_count < total and stop.signal is None:
+                row = trainer.step()
+                step = trainer.step_count
+                row["epoch"] = (step - 1) // config["steps_per_epoch"] + 1
+                losses = (row["d_loss"], row["g_loss"])
+                if not all(math.isfinite(v) and abs(v) <= args.max_loss for v in losses):
+                    bar.close()
+                    log.flush()
+                    what = "non-finite loss" if not all(map(math.isfinite, losses)) else \
+                        f"loss beyond --max-loss {args.max_loss:g} (diverged)"
+                    print(f"error: {what} at step {step} (d_loss={row['d_loss']:.4g}, g_loss={row['g_loss']:.4g}); "
+                          f"training stopped; last good checkpoint: {last_good()}", file=sys.stderr)
+                    return 1
+                if step % config["log_every"] == 0 or step == total:
+                    log.append(row)
+                bar.update(1)
+                bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
+                                d_real=f"{row['d_real']:.2f}", d_fake=f"{row['d_fake']:.2f}", refresh=False)
+                if step % config["sample_every"] == 0 or step == total:
+                    log.flush()
+                    samples = trainer.generate(z_fixed).numpy()
+                    save_sample_pictures(out, samples, dataset, config, step, progress, final=step == total)
+                    checkpoint()
+                    if bar.disable:   # no bar (not a terminal, or --no-progress): a line per checkpoint
+                        print(f"step {step}/{total}: d_loss={row['d_loss']:.4f} g_loss={row['g_loss']:.4f}", flush=True)
+            if stop.signal is not None:
                 log.flush()
-                good = out / "checkpoint.npz"
-                where = f"{good}" if good.exists() else "none saved yet"
-                print(f"error: non-finite loss at step {step} (d_loss={row['d_loss']}, "
-                      f"g_loss={row['g_loss']}); training stopped; last good checkpoint: {where}", file=sys.stderr)
-                return 1
-            if step % config["log_every"] == 0 or step == total:
-                log.append(row)
-            bar.update(1)
-            bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
-                            d_real=f"{row['d_real']:.2f}", d_fake=f"{row['d_fake']:.2f}", refresh=False)
-            if step % config["sample_every"] == 0 or step == total:
-                log.flush()
-                samples = trainer.generate(z_fixed).numpy()
-                save_sample_pictures(out, samples, dataset, config, step, progress, final=step == total)
                 checkpoint()
+                bar.close()
+                name = "SIGINT" if stop.signal == signal.SIGINT else "SIGTERM"
+                print(f"stopped by {name} at step {trainer.step_count} of {total}; checkpoint saved to "
+                      f"{out / 'checkpoint.npz'}; continue with: {resume_hint}", file=sys.stderr)
+                return 128 + stop.signal
+    except KeyboardInterrupt:   # the second signal: no checkpoint, the last one is intact (atomic writes)
+        print(f"stopped at once; last good checkpoint: {last_good()}; continue with: {resume_hint}", file=sys.stderr)
+        return 130
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        print(f"error: the disk is full ({err.filename or out}: {err.strerror}); training stopped at step "
+              f"{trainer.step_count}; last good checkpoint: {last_good()}; free some space and continue with: "
+              f"{resume_hint}", file=sys.stderr)
+        return 1
     finally:
         bar.close()
-        log.close()
+        try:
+            log.close()
+        except OSError:
+            pass
     history = log.history
     if history:
         save_loss_curves(out / "losses.png", {k: [r[k] for r in history] for k in FIELDS if k != "epoch"},

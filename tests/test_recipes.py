@@ -169,7 +169,7 @@ def test_config_records_resolved_values_command_versions_and_seed(tmp_path):
     assert rc == 0
     config = json.loads((out / "config.json").read_text())
     row = RECIPES["ring", "nonsaturating"]
-    assert config["lr_g"] == config["lr_d"] == row["lr_g"] and config["ema"] == row["ema"]
+    assert config["lr_g"] == row["lr_g"] and config["lr_d"] == row["lr_d"] and config["ema"] == row["ema"]
     assert config["seed"] == 3 and config["steps"] == 4 and config["batch_size"] == 16 and config["threads"] == 1
     assert config["command"].startswith("python -m minigan.train --dataset ring --loss nonsaturating --seed 3")
     assert set(config["versions"]) == {"minigan", "numpy", "scipy", "python"}

@@ -168,7 +168,7 @@ def test_threads_default_from_the_model_size_and_threads_overrides(tmp_path, mon
     from minigan import train as train_cli
     seen = []
 
-    def fake_train(trainer, loader, dataset, config, out, total, backend, args, progress):
+    def fake_train(trainer, loader, dataset, config, out, total, backend, args, progress, previous=None):
         from threadpoolctl import threadpool_info
         seen.append((config["threads"], {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}))
         return 0

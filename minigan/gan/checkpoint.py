@@ -41,11 +41,15 @@ def save_checkpoint(path, state):
     arrays = {}
     meta = _split(state, arrays, "")
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:   # a full disk or a second Ctrl-C: no half-written temp file left to fill the disk
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load_checkpoint(path):

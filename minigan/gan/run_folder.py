@@ -37,9 +37,14 @@ def read_metrics(path, upto):
     """Rows already logged up to step ``upto`` (a resumed run drops rows after its checkpoint)."""
     if upto == 0 or not path.exists():
         return []
+    rows = []
     with open(path, newline="") as f:
-        rows = [{k: (int(v) if k in ("step", "epoch") else float(v)) for k, v in r.items()} for r in csv.DictReader(f)]
-    return [r for r in rows if r["step"] <= upto]
+        for r in csv.DictReader(f):
+            try:
+                rows.append({k: (int(v) if k in ("step", "epoch") else float(v)) for k, v in r.items() if k in FIELDS})
+            except (TypeError, ValueError):   # a row torn by a full disk or a power cut: dropped
+                continue
+    return [r for r in rows if set(r) == set(FIELDS) and r["step"] <= upto]
 
 
 class MetricsLog:

@@ -180,8 +180,13 @@ class GANTrainer:
         states have PyTorch's layout; minigan's older layout is converted by Optimizer.load_state_dict."""
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        for opt, key in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
+            # the checkpoint brings the optimizer's *state* (moments, step counts); its settings
+            # (lr, betas, ...) stay this trainer's, so a resumed run uses the lr it is given
+            settings = [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
+            opt.load_state_dict(state[key])
+            for group, mine in zip(opt.param_groups, settings):
+                group.update(mine)
         self.step_count = int(state["step"])
         if self.ema:
             if "G_ema" not in state:
