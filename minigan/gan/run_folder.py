@@ -7,6 +7,8 @@
                      with the modes covered and the share of high-quality samples in the title)
     progress.png     the same fixed noise at every sample point: how the generator learned (at the end)
     losses.png       the training curves, at the end
+    .lock            while a run is using the folder (see run_guard.py)
+    .previous-run/   during an --overwrite, the old run, until the new one's first checkpoint
 """
 import csv
 import json
