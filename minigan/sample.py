@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from minigan import __version__
-from minigan.train import _Parser, _positive_int
+from minigan.train import _Parser, _positive_int, _seed
 
 
 def build_parser():
@@ -23,8 +23,9 @@ def build_parser():
     p.add_argument("--checkpoint", required=True, help="checkpoint.npz written by python -m minigan.train")
     p.add_argument("--n", type=_positive_int, default=64, help="number of samples")
     p.add_argument("--out", required=True, help="output file: .png (a picture) or .npy (raw samples)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the noise")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"], help="array backend")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--weights", default="auto", choices=["auto", "ema", "trained"],
                    help="generator weights: the EMA average if the run kept one (auto), or the trained ones")
     return p
@@ -51,13 +52,16 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     import minigan as mg
-    from minigan.data import Dataset, load_dataset
+    from minigan.data import Dataset
     from minigan.gan import load_checkpoint
-    from minigan.plot import save_samples
 
     out = pathlib.Path(args.out)
     if out.suffix not in (".png", ".npy"):
         parser.error(f"--out {out}: the file must end in .png (a picture) or .npy (raw samples)")
+    if out.is_dir():
+        parser.error(f"--out {out} is a folder; give a file name ending in .png or .npy")
+    if out.exists() and not args.overwrite:
+        parser.error(f"--out {out} exists; pass --overwrite to replace it, or choose another name")
     try:
         mg.set_backend(args.backend)
         state = load_checkpoint(args.checkpoint)
@@ -70,7 +74,18 @@ def main(argv=None):
         parser.error(f"--weights {args.weights}: {err}")
     shape = tuple(config["sample_shape"])
     meta = Dataset(config["dataset"], np.empty((0, config["data_dim"]), np.float32), shape, config["kind"])
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write(out, samples, meta, shape, config, state, args)
+    except OSError as err:
+        parser.error(f"--out {out}: cannot write there ({err.strerror or err}); choose another place")
+    print(f"wrote {args.n} samples to {out}")
+    return 0
+
+
+def _write(out, samples, meta, shape, config, state, args):
+    from minigan.data import load_dataset
+    from minigan.plot import save_samples
     if out.suffix == ".npy":
         np.save(out, meta.to_data_space(samples).reshape((args.n,) + shape))
     else:
@@ -78,8 +93,6 @@ def main(argv=None):
         save_samples(out, samples, config["kind"], sample_shape=shape, modes=toy.modes,
                      data_samples=toy.x if config["kind"] != "image" else None, density=toy.pdf,
                      title=f"{config['dataset']} {config['loss']}: step {state['trainer']['step']}")
-    print(f"wrote {args.n} samples to {out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -161,6 +161,11 @@ class Tensor:
     def __len__(self): return self.shape[0]
     def numpy(self): return self.backend.to_numpy(self.data)  # on the host (a copy from a GPU)
 
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the values on the host (a copy from a GPU), not an object array."""
+        import numpy
+        return numpy.asarray(self.numpy(), dtype=dtype)
+
     def requires_grad_(self, mode=True):
         if mode and self.data.dtype.kind != "f":
             raise TypeError(f"only floating tensors can require gradients, not {self.data.dtype}")

@@ -110,7 +110,7 @@ def test_state_dict_round_trip_continues_identically():
 def test_optimizer_argument_errors():
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.Adam([])
-    with pytest.raises(ValueError, match="learning rate must be >= 0"):
+    with pytest.raises(ValueError, match="learning rate must be a finite number >= 0"):
         optim.SGD([_param([1.0])], lr=-1)
     with pytest.raises(ValueError, match=r"betas must be in \[0, 1\)"):
         optim.Adam([_param([1.0])], betas=(1.0, 0.999))

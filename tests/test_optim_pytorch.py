@@ -225,7 +225,7 @@ def test_group_errors():
         optim.SGD(a, lr=0.1)
     with pytest.raises(TypeError, match="not a set"):
         optim.SGD([{"params": {a}}], lr=0.1)
-    with pytest.raises(ValueError, match="learning rate must be >= 0"):
+    with pytest.raises(ValueError, match="learning rate must be a finite number >= 0"):
         optim.SGD([{"params": [a], "lr": -1.0}], lr=0.1)
     with pytest.raises(ValueError, match="betas must be in"):
         optim.AdamW([{"params": [a], "betas": (0.9, 1.0)}])

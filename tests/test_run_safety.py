@@ -197,3 +197,42 @@ def test_bad_input_is_one_line(tmp_path, capsys, args, message):
     err = _error(capsys, lambda: train.main(["--dataset", "gauss1d", "--n-samples", "64", "--no-progress",
                                              *args, "--out", str(tmp_path / "run")]))
     assert message in err
+
+
+def test_sample_refuses_to_overwrite_and_names_bad_outputs(tmp_path, capsys):
+    from minigan import sample
+    out = tmp_path / "run"
+    assert _run(out, "--steps", "2") == 0
+    ckpt = str(out / "checkpoint.npz")
+    target = tmp_path / "s.npy"
+    assert sample.main(["--checkpoint", ckpt, "--n", "4", "--out", str(target)]) == 0
+    err = _error(capsys, lambda: sample.main(["--checkpoint", ckpt, "--n", "4", "--out", str(target)]))
+    assert "exists; pass --overwrite" in err
+    assert sample.main(["--checkpoint", ckpt, "--n", "4", "--out", str(target), "--overwrite"]) == 0
+    (tmp_path / "d.npy").mkdir()
+    assert "is a folder" in _error(capsys, lambda: sample.main(["--checkpoint", ckpt, "--out", str(tmp_path / "d.npy")]))
+    assert "--seed" in _error(capsys, lambda: sample.main(["--checkpoint", ckpt, "--out", str(target), "--seed", "-1"]))
+
+
+def test_optimizers_and_layers_reject_bad_hyperparameters_and_foreign_state():
+    import minigan as mg
+    from minigan import nn, optim
+    p = mg.tensor([1.0], requires_grad=True)
+    for make, message in [(lambda: optim.Adam([p], lr=float("nan")), "learning rate must be a finite number"),
+                          (lambda: optim.SGD([p], lr=float("inf")), "learning rate must be a finite number"),
+                          (lambda: optim.SGD([p], momentum=-1), "momentum must be >= 0"),
+                          (lambda: optim.Adam([p], eps=float("nan")), "eps and weight_decay must be >= 0"),
+                          (lambda: nn.BatchNorm1d(3, momentum=5), "momentum must be in [0, 1] or None")]:
+        with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+            make()
+    opt = optim.Adam([p], lr=1e-3)
+    crafted = opt.state_dict()
+    crafted["param_groups"][0]["frozen"] = True
+    with pytest.raises(ValueError, match=r"unknown settings \['frozen'\]"):
+        opt.load_state_dict(crafted)
+    crafted = opt.state_dict()
+    crafted["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="learning rate"):
+        opt.load_state_dict(crafted)
+    assert opt.param_groups[0]["lr"] == 1e-3          # nothing half-applied
+    assert np.asarray(mg.tensor([1.0, 2.0])).dtype == np.float32

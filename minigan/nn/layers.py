@@ -107,6 +107,8 @@ class BatchNorm1d(Module):
         if not 0 < eps < 0.1:
             raise ValueError(f"BatchNorm1d: eps={eps} looks wrong (the default is 1e-5); "
                              "did you mean momentum? call BatchNorm1d(n, momentum=...)")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:   # outside, running_var could go negative
+            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.track_running_stats = track_running_stats
         self.weight = new_parameter((num_features,), lambda be, s, d: be.xp.ones(s, dtype=d)) if affine else None

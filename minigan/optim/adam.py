@@ -24,7 +24,7 @@ class Adam(Optimizer):
         b1, b2 = group["betas"]
         if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
             raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {group['betas']}")
-        if group["eps"] < 0.0 or group["weight_decay"] < 0.0:
+        if not (group["eps"] >= 0.0 and group["weight_decay"] >= 0.0):   # NaN fails too
             raise ValueError(f"{type(self).__name__}: eps and weight_decay must be >= 0, "
                              f"got {group['eps']} and {group['weight_decay']}")
 

@@ -8,6 +8,7 @@ from ``group[...]`` and a scheduler changes them there.
 Tensors are never compared with ``==`` or looked up with ``in`` / ``list.index`` (``==`` is
 elementwise): parameters are told apart by identity, ``id(p)``.
 """
+import math
 import warnings
 
 import numpy as np
@@ -104,8 +105,8 @@ class Optimizer:
 
     def _check_group(self, group):
         """Raise ValueError for hyper-parameters out of range (subclasses add their own)."""
-        if group["lr"] < 0.0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be >= 0, got {group['lr']}")
+        if not (group["lr"] >= 0.0 and math.isfinite(group["lr"])):   # also catches NaN
+            raise ValueError(f"{type(self).__name__}: learning rate must be a finite number >= 0, got {group['lr']}")
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: drop them (default, as PyTorch), or zero them in place."""
@@ -199,10 +200,19 @@ class Optimizer:
             if p is None:
                 raise ValueError(f"{name}: the state has buffers for parameter {key}, which no group lists")
             new_state[p] = {k: _from_host(p, k, v, f"{name}: parameter {key}") for k, v in buffers.items()}
-        for saved, own in zip(saved_groups, self.param_groups):
+        restored = []
+        for i, (saved, own) in enumerate(zip(saved_groups, self.param_groups)):
+            unknown = set(saved) - set(own) - {"initial_lr"}   # a scheduler's base lr may be saved too
+            if unknown:  # a crafted or foreign file must not set arbitrary attributes (params=[] ...)
+                raise ValueError(f"{name}: parameter group {i} has unknown settings {sorted(unknown)}")
+            group = dict(own)
             for k, v in saved.items():
                 if k != "params":  # JSON turned tuples (betas) into lists
-                    own[k] = tuple(v) if isinstance(v, list) else v
+                    group[k] = tuple(v) if isinstance(v, list) else v
+            self._check_group(group)
+            restored.append(group)
+        for own, group in zip(self.param_groups, restored):
+            own.update(group)
         self.state = new_state
 
 

@@ -13,7 +13,7 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
                  maximize=False):
         for what, value in (("alpha", alpha), ("eps", eps), ("momentum", momentum), ("weight_decay", weight_decay)):
-            if value < 0.0:
+            if not value >= 0.0:   # NaN fails too
                 raise ValueError(f"RMSprop: {what} must be >= 0, got {value}")
         super().__init__(params, lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                          weight_decay=weight_decay, maximize=maximize)

@@ -11,7 +11,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
                  maximize=False):
-        if momentum < 0.0:
+        if not momentum >= 0.0:
             raise ValueError(f"SGD: momentum must be >= 0, got {momentum}")
         if nesterov and (momentum <= 0.0 or dampening != 0.0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
