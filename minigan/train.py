@@ -13,10 +13,12 @@ import pathlib
 import platform
 import shlex
 import sys
+import time
 
 from minigan import __version__
 
 DRY_RUN_STEPS = 3
+REPORT_SECONDS = 60   # without a progress bar, a line at least this often
 
 
 class _Parser(argparse.ArgumentParser):
@@ -416,6 +418,12 @@ def _train(trainer, loader, dataset, config, out, total, backend, args, progress
             return "none of this run yet (the previous run is kept)"
         return str(out / "checkpoint.npz") if (out / "checkpoint.npz").exists() else "none saved yet"
 
+    reported = [time.monotonic()]
+
+    def report(step, row):
+        print(f"step {step}/{total}: d_loss={row['d_loss']:.4f} g_loss={row['g_loss']:.4f}", flush=True)
+        reported[0] = time.monotonic()
+
     bar = tqdm(total=total, initial=trainer.step_count, disable=True if args.no_progress else None, unit="step",
                desc=f"{config['dataset']}/{config['loss']}", dynamic_ncols=True)
     try:
@@ -445,7 +453,9 @@ def _train(trainer, loader, dataset, config, out, total, backend, args, progress
                     save_sample_pictures(out, samples, dataset, config, step, progress, final=step == total)
                     checkpoint()
                     if bar.disable:   # no bar (not a terminal, or --no-progress): a line per checkpoint
-                        print(f"step {step}/{total}: d_loss={row['d_loss']:.4f} g_loss={row['g_loss']:.4f}", flush=True)
+                        report(step, row)
+                elif bar.disable and time.monotonic() - reported[0] > REPORT_SECONDS:   # ... and every minute
+                    report(step, row)
             if stop.signal is not None:
                 log.flush()
                 checkpoint()

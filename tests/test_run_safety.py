@@ -236,3 +236,13 @@ def test_optimizers_and_layers_reject_bad_hyperparameters_and_foreign_state():
         opt.load_state_dict(crafted)
     assert opt.param_groups[0]["lr"] == 1e-3          # nothing half-applied
     assert np.asarray(mg.tensor([1.0, 2.0])).dtype == np.float32
+
+
+def test_a_gzip_bomb_is_refused_before_it_fills_the_memory(tmp_path, monkeypatch):
+    import gzip
+    from minigan.data import mnist
+    monkeypatch.setattr(mnist, "MAX_IDX_BYTES", 2**20)
+    bomb = tmp_path / "t10k-images-idx3-ubyte.gz"
+    bomb.write_bytes(gzip.compress(b"\0" * (8 * 2**20)))      # 8 MiB of zeros in about 8 KB
+    with pytest.raises(mnist.DataError, match=r"decompresses to more than 1 MiB.*sha256 [0-9a-f]{64}"):
+        mnist._gunzip(bomb.read_bytes(), str(bomb), limit=mnist.MAX_IDX_BYTES)

@@ -16,6 +16,7 @@ Missing files are downloaded from public mirrors by :func:`fetch`, the only func
 that touches the network (tests monkeypatch it).
 """
 import gzip
+import io
 import hashlib
 import http.client
 import math
@@ -107,12 +108,22 @@ def read_idx(path, verify=True):
     return parse_idx(data, path)
 
 
-def _gunzip(raw, label):
+MAX_IDX_BYTES = 64 * 2**20   # the largest MNIST file is 47 MB decompressed
+
+
+def _gunzip(raw, label, limit=MAX_IDX_BYTES):
+    """Decompress at most ``limit`` bytes: a small file that inflates without end (a gzip bomb)
+    is refused after ``limit`` bytes, not after it has filled the memory."""
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+            data = f.read(limit + 1)
     except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError; EOFError = cut short
         raise DataError(f"{label}: truncated or corrupt gzip data ({err}); "
                         "delete it and download it again") from None
+    if len(data) > limit:
+        raise DataError(f"{label}: decompresses to more than {limit // 2**20} MiB, larger than any MNIST file "
+                        f"(sha256 {hashlib.sha256(raw).hexdigest()}); delete it and download it again")
+    return data
 
 
 def check_checksum(filename, raw, data, label=None):
