@@ -50,6 +50,12 @@ RECIPES = {
         batch_size=256, lr_g=1e-3, lr_d=2e-3, lr_schedule="linear", ema=0.999, steps=6000, epochs=None,
         source="PacGAN's ring (Lin et al. 2018); lr, batch and decay from our own search",
         measured="to be measured"),
+    ("ring", "wgan-gp"): dict(
+        batch_size=256, lr_g=5e-4, lr_d=5e-4, gp_weight=0.1, lr_schedule="linear", ema=0.999, steps=2500,
+        epochs=None,
+        source="Gulrajani et al. 2017, their toy code (batch 256, 5 critic steps, Adam betas (0.5, 0.9), "
+               "lambda 0.1: 'smaller lambda seems to help for toy tasks'); lr, decay and EMA from our own search",
+        measured="to be measured"),
     ("grid", "nonsaturating"): dict(
         batch_size=256, lr_g=1e-3, lr_d=2e-3, lr_schedule="linear", ema=0.999, steps=6000, epochs=None,
         source="PacGAN's grid (Lin et al. 2018); lr, batch and decay from our own search",
