@@ -6,6 +6,8 @@
 scores use a small classifier trained with minigan (:mod:`minigan.metrics.classifier`) and are
 labelled "FD (minigan digits classifier)" — comparable with each other, not with published FIDs.
 """
+import warnings
+
 import numpy as np
 from scipy import linalg
 
@@ -24,14 +26,22 @@ def gaussian_fit(features, name="features"):
     return features.mean(axis=0), np.atleast_2d(np.cov(features, rowvar=False))
 
 
+def _sqrtm(m):
+    # singular products are common (dead ReLU features have zero variance); the FID code silences
+    # scipy's warning (disp=False) and checks the result itself, as the caller below does
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        return linalg.sqrtm(m)
+
+
 def frechet_distance_gaussians(mu_a, cov_a, mu_b, cov_b, eps=1e-6):
     """The closed form for N(mu_a, cov_a) and N(mu_b, cov_b)."""
     diff = mu_a - mu_b
-    covmean = linalg.sqrtm(cov_a @ cov_b)
+    covmean = _sqrtm(cov_a @ cov_b)
     if not np.all(np.isfinite(covmean)):
-        # singular product (fewer samples than dimensions): nudge both diagonals, as the FID code does
+        # no finite root (a badly singular product): nudge both diagonals, as the FID code does
         offset = eps * np.eye(len(cov_a))
-        covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+        covmean = _sqrtm((cov_a + offset) @ (cov_b + offset))
     if np.iscomplexobj(covmean):
         # sqrtm of a product of PSD matrices is real in exact arithmetic; rounding leaves tiny
         # imaginary parts, which the FID code drops unless the diagonal's exceed 1e-3
