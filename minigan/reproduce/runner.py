@@ -1,4 +1,4 @@
-"""Running jobs: local worker processes by default, a Dask cluster with ``scheduler``.
+"""Running jobs in local worker processes (a Dask cluster is the issue's next step).
 
 Each job runs at most twice: a failed job is retried once, then kept as failed (the table shows
 it). Results are handed to ``on_result`` as they arrive, so whatever finished before a Ctrl-C
@@ -12,8 +12,10 @@ from minigan.reproduce.jobs import run_job
 ATTEMPTS = 2
 
 
-def run_local(jobs, workers, on_result, run=run_job):
-    """Run ``jobs`` in ``workers`` processes (spawned: no state inherited from this one)."""
+def run_local(jobs, workers, on_result, run=None):
+    """Run ``jobs`` in ``workers`` processes (spawned: no state inherited from this one);
+    ``run`` (default :func:`run_job`, looked up at call time) runs one job."""
+    run = run or run_job
     if workers == 1:   # in-process: easiest to debug, and what the workers do anyway
         for job in jobs:
             on_result(_with_retry(run, job))
