@@ -66,3 +66,16 @@ def test_unknown_rows_and_missing_table_are_one_line_errors(capsys):
         with pytest.raises(SystemExit):
             reproduce.main(args)
         assert message in capsys.readouterr().err
+
+
+def test_goodfellow_without_the_training_split_is_one_line_naming_the_files(tmp_path, capsys, monkeypatch):
+    from minigan.data import mnist
+
+    def offline(url, dest, timeout=30):
+        raise OSError("offline")
+    monkeypatch.setattr(mnist, "fetch", offline)   # never the network in tests
+    with pytest.raises(SystemExit):
+        reproduce.main(["goodfellow", "--data-dir", str(tmp_path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "train-images-idx3-ubyte.gz" in err and "--data-dir" in err and "goodfellow-t10k" in err

@@ -29,6 +29,8 @@ def build_parser():
     p.add_argument("--rows", nargs="+", default=None, metavar="ROW",
                    help="only these rows, e.g. ring-GAN grid-PacGAN2 (default: all; see --list)")
     p.add_argument("--quick", action="store_true", help="shrink every run to a smoke test (seconds)")
+    p.add_argument("--data-dir", default=None,
+                   help="folder with the MNIST files (goodfellow tables; default $MINIGAN_DATA_DIR or data/)")
     p.add_argument("--out", default=None, help="output folder (default runs/reproduce-TABLE)")
     return p
 
@@ -53,6 +55,16 @@ def select_rows(parser, table, names):
     return dataclasses.replace(table, rows=tuple(r for r in table.rows if key(r.name) in wanted))
 
 
+def check_mnist_train(parser, data_dir):
+    """The MNIST training split, downloaded if missing and allowed; else one line naming the files."""
+    from minigan.data import DataError, load_mnist
+    try:
+        load_mnist("train", data_dir)
+    except DataError as err:
+        parser.error(f"this table needs the MNIST training split: {err}; or pass --data-dir FOLDER "
+                     "(goodfellow-t10k is a stand-in that needs only the t10k files)")
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -60,7 +72,7 @@ def main(argv=None):
         list_tables()
         return 0
     if args.table is None:
-        parser.error("name a table (pacgan, veegan) or pass --list")
+        parser.error("name a table (pacgan, veegan, goodfellow, goodfellow-t10k) or pass --list")
     from minigan.reproduce.jobs import finished_result, make_jobs
     from minigan.reproduce.report import markdown, write_runs
     from minigan.reproduce.runner import run_local
@@ -74,7 +86,9 @@ def main(argv=None):
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         parser.error(f"--out {out}: cannot create it ({err.strerror or err}); choose another folder")
-    jobs = make_jobs(table, args.seeds, out, args.quick)
+    if table.needs_mnist_train:
+        check_mnist_train(parser, args.data_dir)
+    jobs = make_jobs(table, args.seeds, out, args.quick, args.data_dir)
     results, todo = [], []
     for job in jobs:
         done = finished_result(job)

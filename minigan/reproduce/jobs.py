@@ -16,16 +16,17 @@ from minigan.reproduce.tables import QUICK_EVAL_N, QUICK_TRAIN
 RESULT = "result.json"
 
 
-def make_jobs(table, seeds, out, quick=False):
+def make_jobs(table, seeds, out, quick=False, data_dir=None):
     """The table's jobs, row by row, seed 0..seeds-1."""
     jobs = []
     for row in table.rows:
-        args = ["--dataset", row.dataset, *row.train_args, *((*QUICK_TRAIN, *row.quick_args) if quick else ())]
+        args = ["--dataset", row.dataset, *row.train_args, *((*QUICK_TRAIN, *row.quick_args) if quick else ()),
+                *(("--data-dir", data_dir) if data_dir else ())]
         for seed in range(seeds):
             folder = pathlib.Path(out) / "runs" / f"{row.name.replace(' ', '-')}-seed{seed}"
             jobs.append({"table": table.name, "row": row.name, "dataset": row.dataset, "seed": seed,
                          "train_args": args, "eval_n": QUICK_EVAL_N if quick else table.eval_n,
-                         "quick": quick, "run_dir": str(folder)})
+                         "quick": quick, "score": table.score, "data_dir": data_dir, "run_dir": str(folder)})
     return jobs
 
 
@@ -48,6 +49,7 @@ def run_job(job):
     from minigan import train
     from minigan.evaluate import evaluate_state
     from minigan.gan import load_checkpoint
+    from minigan.reproduce.likelihood import parzen_scores
     folder = pathlib.Path(job["run_dir"])
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -64,8 +66,11 @@ def run_job(job):
             if status != 0:
                 raise RuntimeError(f"python -m minigan.train exited with status {status}; see {folder / 'train.log'}")
             state = load_checkpoint(folder / "checkpoint.npz")
-            evaluation = evaluate_state(state, job["eval_n"], seed=1, log=None)
-        result.update(status="ok", metrics=evaluation["metrics"], step=evaluation["checkpoint_step"])
+            if job.get("score") == "parzen":
+                metrics = parzen_scores(state, job, job.get("data_dir"))
+            else:
+                metrics = evaluate_state(state, job["eval_n"], seed=1, data_dir=job.get("data_dir"), log=None)["metrics"]
+        result.update(status="ok", metrics=metrics, step=state["trainer"]["step"])
     except Exception as err:   # reported in the table as failed, never dropped
         result.update(error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
     result["wall_s"] = round(time.perf_counter() - start, 3)

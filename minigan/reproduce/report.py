@@ -14,6 +14,8 @@ def write_runs(out, table, results):
     """results.json (everything) and results.csv (one row per run, one column per metric)."""
     (out / "results.json").write_text(json.dumps(results, indent=1, allow_nan=False))
     keys = [c.key for c in table.columns]
+    for r in results:   # then every other number a run reported (e.g. the Parzen s.e. and sigma)
+        keys += [k for k, v in (r.get("metrics") or {}).items() if k not in keys and not isinstance(v, list)]
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["table", "row", "dataset", "seed", "status", *keys, "wall_s", "error"])

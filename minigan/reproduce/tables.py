@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 # --quick: every run shrunk to a smoke test (seconds, not minutes); the numbers mean nothing
 QUICK_TRAIN = ["--steps", "30", "--n-samples", "512", "--batch-size", "64", "--sample-every", "30"]
-QUICK_EVAL_N = 256
+QUICK_EVAL_N = 256     # also the Parzen samples under --quick (100 validation, 500 test images)
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,14 @@ class Table:
     rows: tuple
     eval_n: int = 2500            # generated samples scored per run (VEEGAN/PacGAN: 2,500)
     note: str = ""
+    score: str = "evaluate"       # "evaluate" (minigan.evaluate's metrics) or "parzen" (likelihood.py)
+    needs_mnist_train: bool = False
 
 
 MODES = Column("modes_covered", "modes")
 HQ = Column("high_quality", "HQ %", scale=100)
 REVERSE_KL = Column("reverse_kl", "reverse KL", digits=2)
+PARZEN = Column("parzen_ll", "Parzen log-likelihood", digits=0)
 
 
 def _pacgan_row(dataset, pack, paper):
@@ -79,6 +82,16 @@ TABLES = {
         (Row("ring GAN", "ring", ("--loss", "nonsaturating"), {"modes_covered": 1.0, "high_quality": 99.3}),
          Row("grid GAN", "grid", ("--loss", "nonsaturating"), {"modes_covered": 3.3, "high_quality": 0.5})),
         note="ours: minigan's ring/grid recipe, not VEEGAN's GAN; VEEGAN reports no spread"),
+    "goodfellow": Table(
+        "goodfellow", "Goodfellow et al. 2014, Table 1: Parzen window log-likelihood of MNIST test images",
+        (PARZEN,), (Row("MNIST GAN", "mnist", ("--loss", "nonsaturating"), {"parzen_ll": (225, 2)}),),
+        eval_n=10_000, score="parzen", needs_mnist_train=True,
+        note="ours: minigan's MNIST MLP recipe; 10,000 samples, sigma by validation on train[50000:51000]"),
+    "goodfellow-t10k": Table(
+        "goodfellow-t10k", "STAND-IN for Goodfellow et al. 2014, Table 1: GAN trained on t10k, scored on t10k",
+        (PARZEN,), (Row("t10k GAN", "mnist_test", ("--loss", "nonsaturating"), {"parzen_ll": (225, 2)}),),
+        eval_n=10_000, score="parzen",
+        note="NOT the paper's split: the GAN saw these test images; the paper's 225 is for unseen ones"),
 }
 
 
