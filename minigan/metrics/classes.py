@@ -1,8 +1,9 @@
 """Scores over a classifier's class probabilities p(y|x) of generated images.
 
 * :func:`inception_score` — exp(E_x KL(p(y|x) || p(y))) (Salimans et al. 2016), computed as
-  the original code does: over ``splits`` equal parts, p(y) the mean of each part, then the
-  mean and std of the parts' scores. 1 when every image gets the same distribution; K when
+  the original code does: over ``splits`` consecutive parts (equal when ``splits`` divides n,
+  else ``np.array_split``'s sizes), p(y) the mean of each part, then the mean and (ddof=0) std
+  of the parts' scores. 1 when every image gets the same distribution; K when
   every image is classified with certainty and the K classes are equally frequent.
   With minigan's classifier it is an "IS-style score", not the Inception Score.
 * :func:`class_balance` — the share of images predicted as each class (argmax): an image
