@@ -63,6 +63,8 @@ def run_job(job):
                 status = train.main(argv)
             except SystemExit as exit_:   # a one-line argument error: its text is in train.log
                 status = exit_.code
+            if status in (130, 143):   # the trainer caught Ctrl-C/SIGTERM and saved: stop the table, do not retry
+                raise KeyboardInterrupt
             if status != 0:
                 raise RuntimeError(f"python -m minigan.train exited with status {status}; see {folder / 'train.log'}")
             state = load_checkpoint(folder / "checkpoint.npz")
