@@ -11,7 +11,7 @@ import minigan
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CLIS = ["minigan.train", "minigan.sample", "minigan.grade", "minigan.theory.__main__",
         "minigan.assignments.make_student"]
-CONSOLE_SCRIPTS = {"minigan-train", "minigan-sample", "minigan-grade", "minigan-theory"}
+CONSOLE_SCRIPTS = {"minigan-train", "minigan-sample", "minigan-evaluate", "minigan-grade", "minigan-theory"}
 
 # torch.nn.Sequential(Linear(100, 256), LeakyReLU(0.2), Linear(256, 512), LeakyReLU(0.2),
 #                     Linear(512, 1024), LeakyReLU(0.2), Linear(1024, 784), Tanh()).state_dict(),
