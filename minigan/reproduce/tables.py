@@ -4,8 +4,11 @@ A :class:`Table` is a list of :class:`Row` (one configuration: data set, trainin
 metric columns; ``python -m minigan.reproduce TABLE`` trains every row once per seed and prints
 our mean +- standard error beside the paper's number.
 
-The paper figures are transcribed from the papers' tables (mean +- the spread they report);
-check them against the paper before quoting them.
+The paper figures were typed in without the papers at hand (mean +- the spread they report).
+Cross-checked against independent sources so far: PacGAN's plain GAN modes and HQ (ring 6.3 / 98.2,
+grid 17.3 / 94.8), its best coverage (ring PacGAN2 7.9, grid PacGAN4 24.8) and Goodfellow et al.'s
+225 +- 2. Every other paper figure (the reverse KLs, the other PacGAN rows, VEEGAN's) is
+UNVERIFIED: check it against the paper before quoting it.
 """
 from dataclasses import dataclass, field
 
@@ -75,13 +78,15 @@ TABLES = {
         "pacgan", "PacGAN (Lin et al. 2018), Table 1: mode collapse on the 2-D ring and grid",
         (MODES, HQ, REVERSE_KL),
         tuple(_pacgan_row(d, k, _PACGAN_PAPER[d, k]) for d in ("ring", "grid") for k in (1, 2, 3, 4)),
-        note="ours: minigan's ring/grid recipe (minigan/gan/recipes.py), not the paper's architecture"),
+        note="ours: minigan's ring/grid recipe (minigan/gan/recipes.py), not the paper's architecture; paper "
+             "figures other than GAN modes/HQ and the best coverage are unverified transcriptions"),
     "veegan": Table(
         "veegan", "VEEGAN (Srivastava et al. 2017), Table 1: the GAN rows on the 2-D ring and grid",
         (MODES, HQ),
         (Row("ring GAN", "ring", ("--loss", "nonsaturating"), {"modes_covered": 1.0, "high_quality": 99.3}),
          Row("grid GAN", "grid", ("--loss", "nonsaturating"), {"modes_covered": 3.3, "high_quality": 0.5})),
-        note="ours: minigan's ring/grid recipe, not VEEGAN's GAN; VEEGAN reports no spread"),
+        note="ours: minigan's ring/grid recipe, not VEEGAN's GAN; VEEGAN reports no spread; "
+             "paper figures unverified transcriptions"),
     "goodfellow": Table(
         "goodfellow", "Goodfellow et al. 2014, Table 1: Parzen window log-likelihood of MNIST test images",
         (PARZEN,), (Row("MNIST GAN", "mnist", ("--loss", "nonsaturating"), {"parzen_ll": (225, 2)}),),
