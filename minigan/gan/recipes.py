@@ -48,8 +48,10 @@ _TOY_DEFAULTS = dict(model="toy", latent_dim=16, batch_size=64, epochs=30)
 RECIPES = {
     ("ring", "nonsaturating"): dict(
         batch_size=256, lr_g=1e-3, lr_d=2e-3, lr_schedule="linear", ema=0.999, steps=6000, epochs=None,
-        source="PacGAN's ring (Lin et al. 2018); lr, batch and decay from our own search",
-        measured="to be measured"),
+        source="PacGAN's ring (Lin et al. 2018); lr (two time-scale: D at twice G's rate), batch, decay "
+               "and EMA from our own search",
+        measured="7 seeds: modes 7 8 8 8 8 8 8 (mean 7.9/8), HQ 91.6 95.9 94.6 95.8 94.0 93.5 93.3% "
+                 "(mean 94.1%); about 26 s of one core per run"),
     ("ring", "wgan-gp"): dict(
         batch_size=256, lr_g=5e-4, lr_d=5e-4, gp_weight=0.1, lr_schedule="linear", ema=0.999, steps=2500,
         epochs=None,
