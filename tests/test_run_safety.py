@@ -246,3 +246,13 @@ def test_a_gzip_bomb_is_refused_before_it_fills_the_memory(tmp_path, monkeypatch
     bomb.write_bytes(gzip.compress(b"\0" * (8 * 2**20)))      # 8 MiB of zeros in about 8 KB
     with pytest.raises(mnist.DataError, match=r"decompresses to more than 1 MiB.*sha256 [0-9a-f]{64}"):
         mnist._gunzip(bomb.read_bytes(), str(bomb), limit=mnist.MAX_IDX_BYTES)
+
+
+def test_theory_checks_out_and_seed_before_computing(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    for args, message in ((["--out", str(a_file)], "cannot write figures there"),
+                          (["--seed", "-1"], "must be an integer in [0, 2**32)")):
+        result = subprocess.run([sys.executable, "-m", "minigan.theory", *args], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -30,15 +30,31 @@ def cubic_generator(z):
     return 1.0 + 0.7 * z + 0.15 * z ** 3
 
 
+def _seed(text):
+    from minigan.train import _seed as check
+    return check(text)
+
+
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.theory", description=__doc__.split("\n\n")[0],
+    from minigan.train import _Parser   # errors in one line, as every minigan command
+    parser = _Parser(prog="python -m minigan.theory", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--out", default="runs/theory", help="directory for the PNG figures (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="short discriminator training (300 steps) and a smaller KDE: a fast, looser run")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data, the noise and D's initialization")
-    return parser.parse_args(argv)
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of the data, the noise and D's initialization")
+    args = parser.parse_args(argv)
+    out = pathlib.Path(args.out)
+    try:   # before any computing: a bad --out must not cost a minute of work first
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as err:
+        parser.exit(2, f"{parser.prog}: error: --out {out}: cannot write figures there "
+                       f"({err.strerror or err}); choose a folder\n")
+    return args
 
 
 def _verdict(value, target):
