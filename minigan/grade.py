@@ -164,7 +164,7 @@ def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOU
         pending = [c for c in checks if c.name not in results]
     for c in checks:  # in order: a check blocked by an earlier one's verdict is reported as not run
         blocked = _blocked(c, results) if not report.error else None
-        if blocked and results.get(c.name, blocked).kind not in ("copied",):
+        if blocked and (c.name not in results or getattr(results[c.name], "probed", False)):
             results[c.name] = blocked
         r = results.get(c.name) or CheckResult(c.name, False, "not run", "not run")
         r.points = c.points
@@ -242,11 +242,13 @@ def _talk(child, todo, results, timeout, import_timeout):
                 data = _decode(message.get("data"), 0)
             except (ValueError, TypeError, RecursionError):
                 data = None
-            results[check.name] = CheckResult(check.name, *_judge(check, data))
+            result = CheckResult(check.name, *_judge(check, data))
         elif status in ("wrong", "error"):  # a failure: the student could only forge it against themselves
-            results[check.name] = CheckResult(check.name, False, str(message.get("message", ""))[:2000], status)
+            result = CheckResult(check.name, False, str(message.get("message", ""))[:2000], status)
         else:
             return "your code wrote to the grader's result channel (a message of unknown status)"
+        result.probed = True  # the check's own code ran: a failed dependency may still explain it better
+        results[check.name] = result
     return ""
 
 

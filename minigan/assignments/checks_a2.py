@@ -281,9 +281,6 @@ def judge_adam_in_place(data):
         raise CheckFailed(f"adam_step left {', '.join(unchanged)} unchanged: update the arrays in place "
                           "(x -= ..., x *= ..., x[...] = ...); rebinding a name inside the function is not "
                           "seen outside")
-    trajectory, m_ref, v_ref = _reference_adam(np.ones((2, 3)), [np.full((2, 3), 0.5)])
-    for name, expected in (("param", trajectory[0]), ("m", m_ref), ("v", v_ref)):
-        expect_close(f"adam_step: {name} after one step", arrays[name], expected, rtol=1e-9, atol=1e-12)
 
 
 LINEAR, BCE, ADAM = ("Linear",), ("binary_cross_entropy",), ("adam_step",)

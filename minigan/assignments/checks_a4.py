@@ -203,7 +203,8 @@ CHECKS = [
     Check("gradient_penalty for inputs with more than 2 axes", _value_probe(_setup_nd),
           _value_judge(_setup_nd, "batches of shape (5, 2, 3), eps of shape (5, 1, 1)"), timeout=20.0, uses=ALL),
     Check("gradient of the penalty w.r.t. the critic's weights (double backward) matches finite differences",
-          probe_double_backward, judge_double_backward, points=3, timeout=30.0, uses=ALL),
+          probe_double_backward, judge_double_backward, points=3, timeout=30.0, uses=ALL,
+          needs=("gradient_penalty matches minigan's (same eps, weight 10 and 1)",)),
     Check("gradient_penalty with eps=None draws random interpolation weights", probe_random_eps, judge_random_eps,
           timeout=20.0, uses=ALL),
 ]
