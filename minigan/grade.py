@@ -109,7 +109,8 @@ def _static_failures(assignment, path, checks):
             raw = f.read(MAX_SOURCE + 1)
         if len(raw) > MAX_SOURCE:
             return f"your file is larger than {MAX_SOURCE // 1024} KiB"
-        violations = find_violations(raw.decode("utf-8"), assignment.forbidden, assignment.graded)
+        violations = find_violations(raw.decode("utf-8"), assignment.forbidden, assignment.graded,
+                                     assignment.host_only)
     except SyntaxError as err:
         return f"could not import your file: SyntaxError: {err.msg} (line {err.lineno})"
     except (UnicodeDecodeError, ValueError) as err:
@@ -118,7 +119,7 @@ def _static_failures(assignment, path, checks):
     for v in violations:
         for c in checks:
             if not v.where or v.where in c.uses:
-                failed.setdefault(c.name, f"write it yourself: {v}")
+                failed.setdefault(c.name, (f"write it yourself: {v}" if v.copied else str(v), v.copied))
     return failed
 
 
@@ -132,11 +133,10 @@ def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOU
     report = GradeReport(assignment.name, str(path))
     results = {}
     pre = _static_failures(assignment, path, checks) if static else {}
-    if isinstance(pre, str):
-        pre = {c.name: pre for c in checks}
-    for name, message in pre.items():
-        kind = "copied" if message.startswith("write it yourself") else "error"
-        results[name] = CheckResult(name, False, message, kind)
+    if isinstance(pre, str):  # the file cannot be read or parsed: every check fails with that
+        pre = {c.name: (pre, None) for c in checks}
+    for name, (message, copied) in pre.items():
+        results[name] = CheckResult(name, False, message, {True: "copied", False: "wrong", None: "error"}[copied])
     outputs, pending = [], [c for c in checks if c.name not in results]
     while pending:
         todo = _runnable(pending, results)

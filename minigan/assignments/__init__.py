@@ -32,6 +32,7 @@ class Assignment:
     checks: str   # the module whose CHECKS grade it
     graded: tuple = ()     # the names the student writes (each must be a def/class of the file)
     forbidden: tuple = ()  # dotted names the submission may not use ("write it yourself")
+    host_only: tuple = ()  # modules not to call inside the graded pieces (numpy, where self.xp belongs)
     checks_module: str = ""  # full module name of the checks (default minigan.assignments.<checks>)
     folder: str = HERE       # where the solution and the templates/ folder live
 
@@ -59,8 +60,8 @@ ASSIGNMENTS = {a.name: a for a in (
     Assignment("A1", "a1_backward", "the backward pass of six ops (Mul, Exp, Log, Tanh, Sum, MatMul)", "checks_a1",
                graded=("Mul", "Exp", "Log", "Tanh", "Sum", "MatMul"),
                # minigan's own ops, and autograd run inside a backward (mg.grad on minigan's ops)
-               forbidden=("minigan.ops", "minigan.grad", "minigan.tensor.grad", "minigan.gradcheck",
-                          "minigan.nn") + EVERYWHERE),
+               forbidden=("minigan.ops", "minigan.grad", "minigan.tensor.grad",
+                          "minigan.nn") + EVERYWHERE, host_only=("numpy",)),
     Assignment("A2", "a2_layers", "a Linear layer, binary cross entropy and an Adam step, by hand", "checks_a2",
                graded=("Linear", "binary_cross_entropy", "adam_step"),
                forbidden=("minigan.nn.Linear", "minigan.nn.layers", "minigan.linear", "minigan.ops.linalg",

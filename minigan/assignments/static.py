@@ -23,16 +23,19 @@ class Violation:
     line: int
     text: str
     where: str   # the graded name whose definition holds it, or "" at module level
+    copied: bool = True  # taken rather than written (else: a mistake, such as np.exp in a forward)
 
     def __str__(self):
         return f"line {self.line}: {self.text}"
 
 
-def find_violations(source, forbidden, graded):
+def find_violations(source, forbidden, graded, host_only=()):
     """Violations of the rules in ``source``: uses of the ``forbidden`` dotted names (prefixes,
-    e.g. "minigan.ops"), back doors, and ``graded`` names not defined by a def/class of their own."""
+    e.g. "minigan.ops"), back doors, ``graded`` names not defined by a def/class of their own, and
+    ``host_only`` modules (numpy) used inside a graded definition, where the backend's ``xp`` belongs."""
     tree = ast.parse(source)
-    visitor = _Visitor(tuple(forbidden) + ALWAYS_FORBIDDEN, set(graded))
+    tree.body = [n for n in tree.body if not _is_main_block(n)]  # never runs under the grader
+    visitor = _Visitor(tuple(forbidden) + ALWAYS_FORBIDDEN, set(graded), tuple(host_only))
     visitor.visit(tree)
     found = visitor.found
     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
@@ -43,20 +46,34 @@ def find_violations(source, forbidden, graded):
     return sorted(found, key=lambda v: v.line)
 
 
+def _is_main_block(node):
+    """``if __name__ == "__main__":``, where students try their code out."""
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
+
+
 class _Visitor(ast.NodeVisitor):
-    def __init__(self, forbidden, graded):
-        self.forbidden, self.graded = forbidden, graded
+    def __init__(self, forbidden, graded, host_only=()):
+        self.forbidden, self.graded, self.host_only = forbidden, graded, host_only
         self.aliases = {}   # local name -> dotted module path it stands for
         self.bound = {}     # graded name -> line where something other than a def/class binds it
         self.found, self.where = [], [""]
 
-    def _flag(self, node, text):
-        self.found.append(Violation(node.lineno, text, self.where[-1]))
+    def _flag(self, node, text, copied=True):
+        self.found.append(Violation(node.lineno, text, self.where[-1], copied))
 
     def _check(self, node, dotted):
         hit = next((f for f in self.forbidden if dotted == f or dotted.startswith(f + ".")), None)
         if hit:
             self._flag(node, f"uses `{dotted}`: write it yourself (taking it from {hit} scores 0)")
+        host = next((f for f in self.host_only if dotted.startswith(f + ".")), None)
+        if host and self.where[-1]:
+            short = "np." + dotted[len(host) + 1:]
+            self._flag(node, f"`{short}` in {self.where[-1]}: on a GPU the arrays are CuPy's and NumPy functions "
+                             f"do not take them; use the backend's namespace, self.xp.{dotted[len(host) + 1:]}",
+                       copied=False)
 
     # --- definitions: remember which graded piece a node belongs to ----------------------------
     def _visit_definition(self, node):
