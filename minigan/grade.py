@@ -80,6 +80,11 @@ def installation():
     return Snapshot()
 
 
+def _solutions():
+    """The reference solutions' paths inside the package: never copied into a child."""
+    return {os.path.join("assignments", a.filename) for a in ASSIGNMENTS.values()}
+
+
 _JUDGE_LOCK = threading.Lock()  # judges set minigan's global backend, dtype and seed
 
 
@@ -144,7 +149,7 @@ def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOU
             break
         child = Child(snapshot, str(path), assignment.checks_import, f"student_{assignment.module}",
                       [c.name for c in todo], cpu_seconds=import_timeout + sum(_limit(c, timeout) for c in todo),
-                      isolate=isolate)
+                      isolate=isolate, skip=_solutions())
         try:
             problem = _talk(child, todo, results, timeout, import_timeout)
         finally:

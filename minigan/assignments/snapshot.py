@@ -38,10 +38,12 @@ class Snapshot:
             h.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
         return h.hexdigest()
 
-    def write_to(self, lib):
-        """A copy of the package as ``lib/minigan/...`` (plus the extra files) for one child."""
+    def write_to(self, lib, skip=()):
+        """A copy of the package as ``lib/minigan/...`` (plus the extra files) for one child, less
+        the relative paths in ``skip`` (the reference solutions: the child has no use for them)."""
         for rel, data in list(self.files.items()):
-            self._write(os.path.join(lib, "minigan", rel), data)
+            if rel not in skip:
+                self._write(os.path.join(lib, "minigan", rel), data)
         for rel, data in self.extra.items():
             self._write(os.path.join(lib, rel), data)
 
