@@ -218,7 +218,9 @@ def _talk(child, todo, results, timeout, import_timeout):
         elif first == "timeout":
             message, kind = (f"importing your file did not finish within {import_timeout:g} s (code at module "
                              "level that never ends?)"), "timeout"
-        elif first in ("died", "flood"):
+        elif first == "flood":
+            return "your code flooded the grader's result channel"
+        elif first == "died":
             message, kind = f"the Python process importing your file died (exit code {child.exit_code()})", "crash"
         else:
             return "your code wrote to the grader's result channel (a message that is not the grader's)"

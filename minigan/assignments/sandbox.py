@@ -153,7 +153,11 @@ class Child:
         return text
 
     def exit_code(self):
-        return self.process.poll()
+        """The exit status (waiting a moment for it: the result pipe closes just before the exit)."""
+        try:
+            return self.process.wait(2)
+        except subprocess.TimeoutExpired:
+            return None
 
     def close(self):
         """Kill the child's whole process group, reap it, drain nothing more, remove the scratch."""
