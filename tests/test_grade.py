@@ -5,7 +5,9 @@ loops forever, raises, dies or does not import is a failed check; make_student r
 The checks run in worker processes; time limits here are short to keep the file fast.
 """
 import ast
+import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -305,3 +307,100 @@ def test_blank_source_keeps_indentation_and_names_the_function():
     assert blank_source(source) == ("class A:\n    def f(self):\n        x = 1\n        ### BEGIN SOLUTION\n"
                                     '        raise NotImplementedError("A.f: write your solution here")\n'
                                     "        ### END SOLUTION\n")
+
+
+# --- write it yourself: imports of the graded pieces score 0 for them ---------------------------------------
+@pytest.mark.parametrize("name, replacements, copied", [
+    ("A1", [("from minigan.tensor import Function\n", "from minigan.assignments.a1_backward import *\n")], "all"),
+    ("A1", [("class Mul(Function):", "class Mul(mg.ops.elementwise.Mul):")], "Mul"),
+    ("A2", [("class Linear(nn.Module):", "Linear = nn.Linear\n\n\nclass _Unused(nn.Module):")], "Linear"),
+    ("A2", [("    floor = math.exp(-100.0)\n", "    return mg.nn.functional.binary_cross_entropy(p, target)\n")],
+     "binary_cross_entropy"),
+    ("A4", [("import minigan as mg\n", "import minigan as mg\nfrom minigan.gan.losses import gradient_penalty as gp\n")],
+     "all"),
+])
+def test_graded_pieces_taken_from_minigan_score_zero(tmp_path, name, replacements, copied):
+    report = grade(name, planted(tmp_path, name, *replacements), verbose=False)
+    taken = [r for r in report.results if r.kind == "copied"]
+    assert taken and all(r.message.startswith("write it yourself: line ") and r.earned == 0 for r in taken)
+    if copied == "all":
+        assert len(taken) == len(report.results) and report.score == 0
+    else:  # only the checks of the piece that was taken; the rest is graded as usual
+        assert {r.name for r in taken} == {c.name for c in get_assignment(name).load_checks() if copied in c.uses}
+        assert all(r.passed for r in report.results if r.kind != "copied")
+
+
+# --- blind spots: mistakes that used to get full marks -------------------------------------------------------
+def test_numpy_in_a_forward_is_caught(tmp_path):
+    path = planted(tmp_path, "A1", ("import minigan as mg  #", "import numpy as np\nimport minigan as mg  #"),
+                   ("return self.xp.exp(a)", "return np.exp(a)"))
+    failed = failures(grade("A1", path, verbose=False))
+    assert set(failed) == {"Exp.forward", "Exp.backward", "Exp.backward is differentiable (double backward)"}
+    assert "`np.exp` in Exp" in failed["Exp.forward"] and "self.xp.exp" in failed["Exp.forward"]
+
+
+def test_numpy_arrays_mixed_into_a_forward_fail_on_the_strict_backend(tmp_path):
+    path = planted(tmp_path, "A1", ("        return self.xp.tanh(a)\n",
+                                    "        return self.xp.tanh(a) + __import__('numpy').zeros(a.shape)\n"))
+    failed = failures(grade("A1", path, verbose=False, static=False))  # past the static rules: the backend
+    assert failed["Tanh.forward"].startswith("MixedArrayError: np.add: a NumPy array of shape (3, 4) was mixed")
+    assert "MatMul.forward" not in failed
+
+
+def test_adam_with_eps_inside_the_square_root(tmp_path):
+    path = planted(tmp_path, "A2", ("np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)"))
+    failed = failures(grade("A2", path, verbose=False))
+    assert list(failed) == ["adam_step: 10 steps match optim.Adam"]
+    assert "eps belongs outside the square root" in failed["adam_step: 10 steps match optim.Adam"]
+
+
+def test_c_of_g_that_assumes_the_theorem(tmp_path):
+    path = planted(tmp_path, "A3", ("    def d_star(x):\n        return optimal_discriminator(p_data, p_g, x)\n\n"
+                                    "    return value_function(d_star, p_data, p_g, lo, hi)\n",
+                                    "    return -math.log(4.0) + 2.0 * jsd(p_data, p_g, lo, hi)\n"),
+                   ("steps=2000,", "steps=20,"))
+    failed = failures(grade("A3", path, verbose=False))
+    message = failed["C(G) = -log 4 + 2 JSD (Theorem 1), minimum -log 4 at p_g = p_data"]
+    assert "this is -log 4 + 2 JSD: compute C(G) as V(D*, G)" in message
+    assert "jsd: Jensen-Shannon divergence by numerical integration" not in failed
+
+
+def test_a3_swapped_labels_are_named(tmp_path):
+    path = planted(tmp_path, "A3", ("np.concatenate([np.ones((batch_size, 1)), np.zeros((batch_size, 1))])",
+                                    "np.concatenate([np.zeros((batch_size, 1)), np.ones((batch_size, 1))])"),
+                   ("steps=2000,", "steps=300,"))
+    message = failures(grade("A3", path, verbose=False))[f"train_discriminator: max |D - D*| <= 0.05 on the central 99%"]
+    assert "labels swapped" in message
+
+
+def test_per_element_eps_in_the_penalty(tmp_path):
+    path = planted(tmp_path, "A4", ("eps = mg.rand(n, *([1] * (real.ndim - 1)), dtype=real.dtype)",
+                                    "eps = mg.rand(*real.shape, dtype=real.dtype)"))
+    failed = failures(grade("A4", path, verbose=False))
+    assert list(failed) == ["gradient_penalty with eps=None draws random interpolation weights"]
+    assert "one eps_i in [0, 1] per sample" in next(iter(failed.values()))
+
+
+# --- marks at class scale ---------------------------------------------------------------------------------
+def test_a_folder_is_graded_to_csv_and_json(tmp_path, handout):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "alice.py").write_text(solution_text("A4"), encoding="utf-8")
+    (folder / "bob.py").write_text((handout / "a4_gradient_penalty.py").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "notes.txt").write_text("not a submission", encoding="utf-8")
+    marks, data = tmp_path / "marks.csv", tmp_path / "marks.json"
+    assert main(["A4", str(folder), "--workers", "2", "--csv", str(marks), "--json", str(data)]) == 0
+    rows = list(csv.reader(marks.open(encoding="utf-8")))
+    names = [c.name for c in get_assignment("A4").load_checks()]
+    assert rows[0] == ["file", "score", "total", *names, "error"]
+    assert [os.path.basename(r[0]) for r in rows[1:]] == ["alice.py", "bob.py"]
+    assert rows[1][1:3] == ["7", "7"] and rows[1][3:7] == ["2", "1", "3", "1"] and rows[2][1:3] == ["0", "7"]
+    reports = json.loads(data.read_text(encoding="utf-8"))
+    assert [r["score"] for r in reports] == [7, 0] and reports[0]["checks"][2]["points"] == 3
+
+
+def test_templates_shipped_match_the_solutions():
+    for name in NAMES:
+        a = get_assignment(name)
+        with open(a.template_path, encoding="utf-8") as f:
+            assert f.read() == blank_source(solution_text(name), a.filename), f"regenerate {a.template_path}"

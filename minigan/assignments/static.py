@@ -102,7 +102,11 @@ class _Visitor(ast.NodeVisitor):
                                  "ones yourself")
                 continue
             dotted = f"{node.module}.{alias.name}"
+            bound = alias.asname or alias.name
+            graded = self.where[-1] == "" and bound in self.graded
+            self.where.append(bound if graded else self.where[-1])  # `from minigan.ops import Mul`
             self._check(node, dotted)
+            self.where.pop()
             self.aliases[alias.asname or alias.name] = dotted
             self._bind(node, alias.asname or alias.name)
 
@@ -111,11 +115,16 @@ class _Visitor(ast.NodeVisitor):
             self.bound.setdefault(name, node.lineno)
 
     def visit_Assign(self, node):
-        for target in node.targets:
-            for name in ast.walk(target):
-                if isinstance(name, ast.Name):
-                    self._bind(node, name.id)
-        self.generic_visit(node)
+        names = [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        for name in names:
+            self._bind(node, name)
+        graded = [n for n in names if n in self.graded]
+        if graded and self.where[-1] == "":  # `Linear = nn.Linear`: only Linear's checks are at stake
+            self.where.append(graded[0])
+            self.generic_visit(node)
+            self.where.pop()
+        else:
+            self.generic_visit(node)
 
     # --- names, attributes, calls --------------------------------------------------------------------
     def visit_Name(self, node):
