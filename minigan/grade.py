@@ -42,6 +42,7 @@ class CheckResult:
     blocked_by: str = ""  # not run because this check (the root cause) failed
     points: float = 1.0   # what the check is worth
     earned: float = 0.0
+    probed: bool = False  # the check's own probe ran (a failed dependency may explain it better)
 
 
 @dataclass
@@ -128,10 +129,12 @@ def _static_failures(assignment, path, checks):
     return failed
 
 
-def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOUT, static=True, isolate=True):
+def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOUT, static=True, isolate=True,
+               watch_installation=True):
     """Grade the file at ``path``: a GradeReport without printing. ``timeout`` (seconds) replaces
     every check's own time limit. ``static=False`` skips the write-it-yourself reading (tests use it
-    to show that the sandbox alone holds); ``isolate=False`` skips the namespaces."""
+    to show that the sandbox alone holds); ``isolate=False`` skips the namespaces;
+    ``watch_installation=False`` leaves the check of minigan's files to the caller (grade_folder)."""
     assignment = get_assignment(assignment_name)
     snapshot = installation()
     checks = assignment.load_checks()
@@ -155,12 +158,8 @@ def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOU
         finally:
             child.close()
             outputs.append(child.student_output())
-        changed = snapshot.changed_files()
-        if changed:
-            left = snapshot.restore(changed)
-            problem = (f"your code changed minigan's installed files ({', '.join(changed[:3])}"
-                       f"{' ...' if len(changed) > 3 else ''}); the grader "
-                       f"{'restored them' if not left else 'could not restore ' + ', '.join(left)}")
+        if watch_installation:
+            problem = problem or installation_problem(snapshot)
         if problem:
             report.error = problem
             for c in checks:
@@ -169,7 +168,7 @@ def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOU
         pending = [c for c in checks if c.name not in results]
     for c in checks:  # in order: a check blocked by an earlier one's verdict is reported as not run
         blocked = _blocked(c, results) if not report.error else None
-        if blocked and (c.name not in results or getattr(results[c.name], "probed", False)):
+        if blocked and (c.name not in results or results[c.name].probed):
             results[c.name] = blocked
         r = results.get(c.name) or CheckResult(c.name, False, "not run", "not run")
         r.points = c.points
@@ -177,6 +176,16 @@ def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOU
         report.results.append(r)
     report.output = "".join(outputs)
     return report
+
+
+def installation_problem(snapshot):
+    """A message if minigan's installed files changed since the snapshot (they are then restored)."""
+    changed = snapshot.changed_files()
+    if not changed:
+        return ""
+    left = snapshot.restore(changed)
+    return (f"your code changed minigan's installed files ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''}); "
+            f"the grader {'restored them' if not left else 'could not restore ' + ', '.join(left)}")
 
 
 def _limit(check, timeout):
@@ -254,7 +263,7 @@ def _talk(child, todo, results, timeout, import_timeout):
             result = CheckResult(check.name, False, str(message.get("message", ""))[:2000], status)
         else:
             return "your code wrote to the grader's result channel (a message of unknown status)"
-        result.probed = True  # the check's own code ran: a failed dependency may still explain it better
+        result.probed = True
         results[check.name] = result
     return ""
 
@@ -301,11 +310,32 @@ def grade(assignment_name, path, timeout=None, verbose=True, out=None, import_ti
 
 
 def grade_folder(assignment_name, folder, workers=None, timeout=None, import_timeout=IMPORT_TIMEOUT):
-    """Grade every ``*.py`` file in ``folder`` (sorted by name), ``workers`` at a time; the reports."""
+    """Grade every ``*.py`` file in ``folder`` (sorted by name), ``workers`` at a time; the reports.
+
+    minigan's installed files are checked after every submission. With several graded at once, a
+    change cannot be pinned on one of them: the files are restored, and every submission that was
+    running since the last clean check is graded again, alone, where the check names the culprit."""
     paths = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py"))
-    installation()  # the snapshot is taken before the first child starts
+    snapshot = installation()  # taken before the first child starts
+    lock, in_flight, since_clean, suspects = threading.Lock(), set(), set(), set()
+
+    def one(path):
+        with lock:
+            in_flight.add(path)
+        report = run_checks(assignment_name, path, timeout, import_timeout, watch_installation=False)
+        with lock:
+            in_flight.discard(path)
+            since_clean.add(path)
+            if installation_problem(snapshot):
+                suspects.update(in_flight | since_clean)
+            since_clean.clear()
+        return report
+
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        return list(pool.map(lambda p: run_checks(assignment_name, p, timeout, import_timeout), paths))
+        reports = dict(zip(paths, pool.map(one, paths)))
+    for path in sorted(suspects):  # alone now: a change is this submission's doing
+        reports[path] = run_checks(assignment_name, path, timeout, import_timeout)
+    return [reports[p] for p in paths]
 
 
 def write_csv(reports, out):

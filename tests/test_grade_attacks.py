@@ -235,3 +235,19 @@ def test_no_process_outlives_grading_and_a_pipe_does_not_hang(tmp_path):
     assert time.monotonic() - start < 30 and result.stdout.strip() == "Score: 0/7 (0 of 4 checks passed)"
     time.sleep(0.2)
     assert running("97.531") == []
+
+
+def test_in_a_folder_only_the_culprit_is_blamed(tmp_path, installed_copy):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    checker = installed_copy / "minigan" / "assignments" / "checks_a4.py"
+    for name in ("ann", "ben", "cat"):
+        shutil.copyfile(get_assignment("A4").solution_path, folder / f"{name}.py")
+    cheat(folder, "A4", f"""
+        with open({str(checker)!r}, "a") as f:
+            f.write("# a comment is enough to be caught\\n")
+    """, filename="ben.py")
+    result = grade_with(installed_copy, "A4", str(folder), "--workers", "3", "--csv", "-", cwd=tmp_path)
+    rows = [line.split(",") for line in result.stdout.strip().splitlines()[1:]]
+    assert [(os.path.basename(r[0]), r[1]) for r in rows] == [("ann.py", "7"), ("ben.py", "0"), ("cat.py", "7")]
+    assert "changed minigan's installed files" in rows[1][-1] and rows[0][-1] == rows[2][-1] == ""
