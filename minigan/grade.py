@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from minigan import __version__
 from minigan.assignments import ASSIGNMENTS, get_assignment
 from minigan.assignments.checking import CheckFailed, _decode
+from minigan.assignments.plugins import PluginError, load_folder
 from minigan.assignments.sandbox import Child, decode_message
 from minigan.assignments.snapshot import Snapshot
 from minigan.assignments.static import find_violations
@@ -152,7 +153,8 @@ def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOU
             break
         child = Child(snapshot, str(path), assignment.checks_import, f"student_{assignment.module}",
                       [c.name for c in todo], cpu_seconds=import_timeout + sum(_limit(c, timeout) for c in todo),
-                      isolate=isolate, skip=_solutions())
+                      isolate=isolate, skip=_solutions(),
+                      extra={assignment.checks_import + ".py": assignment.checks_source} if assignment.checks_source else None)
         try:
             problem = _talk(child, todo, results, timeout, import_timeout)
         finally:
@@ -369,6 +371,8 @@ def main(argv=None):
     parser.add_argument("assignment", nargs="?", help="the assignment, e.g. A1 (see --list)")
     parser.add_argument("path", nargs="?", help="the student's file, or a folder of submissions (*.py)")
     parser.add_argument("--list", action="store_true", help="list the assignments and exit")
+    parser.add_argument("--assignments", metavar="DIR", action="append", default=[],
+                        help="also load a teacher's assignments from DIR (its assignments.json; repeatable)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="time limit per check in seconds (default: each check's own, 10 to 120 s)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE ('-': stdout)")
@@ -377,6 +381,12 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=None,
                         help="submissions graded at once for a folder (default: the number of CPUs)")
     args = parser.parse_args(argv)
+    try:
+        for folder in args.assignments:
+            load_folder(folder)
+    except PluginError as err:
+        print(f"minigan.grade: error: {err}", file=sys.stderr)
+        return 2
     if args.list:
         for a in ASSIGNMENTS.values():
             print(f"{a.name}  {a.filename:24s} {a.title}")

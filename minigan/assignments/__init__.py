@@ -35,6 +35,7 @@ class Assignment:
     host_only: tuple = ()  # modules not to call inside the graded pieces (numpy, where self.xp belongs)
     checks_module: str = ""  # full module name of the checks (default minigan.assignments.<checks>)
     folder: str = HERE       # where the solution and the templates/ folder live
+    checks_source: bytes = b""  # a plug-in's checks module, as read once (given to each child)
 
     @property
     def filename(self):

@@ -122,10 +122,15 @@ def main(argv=None):
                         help=f"assignments to write (default: all of {', '.join(ASSIGNMENTS)})")
     parser.add_argument("--out", required=True, help="folder to write the templates into (created if needed)")
     parser.add_argument("--force", action="store_true", help="overwrite files that differ from the template")
+    parser.add_argument("--assignments", metavar="DIR", action="append", default=[], dest="folders",
+                        help="a teacher's assignments folder (its assignments.json); then name its assignments")
     args = parser.parse_args(argv)
+    from minigan.assignments.plugins import PluginError, load_folder
     try:
+        for folder in args.folders:
+            load_folder(folder)
         paths = make_student(args.out, args.assignments or None, force=args.force)
-    except (KeyError, FileExistsError, FileNotFoundError, MarkerError) as err:
+    except (KeyError, FileExistsError, FileNotFoundError, MarkerError, PluginError) as err:
         print(f"make_student: error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
         return 2
     for path in paths:

@@ -75,10 +75,13 @@ class Child:
     with :meth:`close` (which kills its whole process group and removes its scratch folder)."""
 
     def __init__(self, snapshot, submission, checks_module, module_name, check_names, cpu_seconds,
-                 isolate=True, skip=()):
+                 isolate=True, skip=(), extra=None):
         self.scratch = tempfile.mkdtemp(prefix="minigan-grade-")
         lib = os.path.join(self.scratch, "lib")
         snapshot.write_to(lib, skip)
+        for name, data in (extra or {}).items():  # a plug-in assignment's checks module
+            with open(os.path.join(lib, name), "wb") as f:
+                f.write(data)
         path = os.path.join(self.scratch, os.path.basename(module_name) + ".py")
         shutil.copyfile(submission, path)
         self.nonce = secrets.token_hex(16)
