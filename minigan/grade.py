@@ -276,6 +276,14 @@ def grade_folder(assignment_name, folder, workers=None, timeout=None, import_tim
     return [reports[p] for p in paths]
 
 
+def _write(target, writer):
+    if target == "-":
+        writer(sys.stdout)
+    else:
+        with open(target, "w", encoding="utf-8", newline="") as f:
+            writer(f)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minigan.grade",
                                      description="Grade students' solutions of a minigan assignment.")

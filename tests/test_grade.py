@@ -2,7 +2,8 @@
 without crashing, planted bugs are caught with a message that points at them, student code that
 loops forever, raises, dies or does not import is a failed check; make_student round-trips.
 
-The checks run in worker processes; time limits here are short to keep the file fast.
+Student code runs in a sandboxed child and every verdict is the grader's (cheats against that:
+tests/test_grade_attacks.py); time limits here are short to keep the file fast.
 """
 import ast
 import csv

@@ -81,13 +81,3 @@ def print_table(reports, out):
     for r in reports:
         flag = "  (tampering: 0)" if r.error else ""
         print(f"{os.path.basename(r.path):{width}s}  {_points(r.score):>5s}/{_points(r.total)}{flag}", file=out)
-
-
-def _write(target, writer):
-    if target == "-":
-        writer(sys.stdout)
-    else:
-        with open(target, "w", encoding="utf-8", newline="") as f:
-            writer(f)
-
-

@@ -16,7 +16,7 @@ What the child gets (each wall answers a cheat that worked on the old in-process
   checked against a per-run nonce and the expected order, and judged by the grader only.
 
 For full isolation (a file system it cannot write, no network), run the grader inside a container:
-see the assignments' README section "Grading untrusted code".
+see minigan/assignments/GRADING.md.
 """
 import functools
 import json
