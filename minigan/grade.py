@@ -84,7 +84,7 @@ def _static_failures(assignment, path, checks):
     for v in violations:
         for c in checks:
             if not v.where or v.where in c.uses:
-                failed.setdefault(c.name, (f"write it yourself: {v}" if v.copied else str(v), v.copied))
+                failed.setdefault(c.name, (f"write it yourself: {v} (0 points for what it is used in)" if v.copied else str(v), v.copied))
     return failed
 
 
@@ -225,6 +225,7 @@ def _talk(child, todo, results, timeout, import_timeout):
             return "your code wrote to the grader's result channel (a message of unknown status)"
         result.probed = True
         results[check.name] = result
+    child.finish()  # every result is in: let it exit, so that its last prints reach the report
     return ""
 
 

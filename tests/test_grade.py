@@ -213,7 +213,7 @@ def test_cli_list_unknown_and_missing(tmp_path):
     unknown = run_module("minigan.grade", "A9", "x.py")
     assert unknown.returncode == 2 and unknown.stdout == ""
     assert unknown.stderr.strip().splitlines() == ["minigan.grade: error: unknown assignment 'A9' (choose from "
-                                                   "A1, A2, A3, A4); see --list"]
+                                                   "A0, A1, A2, A3, A4); see --list"]
     missing = run_module("minigan.grade", "A1", str(tmp_path / "nope.py"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
@@ -405,3 +405,37 @@ def test_templates_shipped_match_the_solutions():
         a = get_assignment(name)
         with open(a.template_path, encoding="utf-8") as f:
             assert f.read() == blank_source(solution_text(name), a.filename), f"regenerate {a.template_path}"
+
+
+# --- A0: the engine --------------------------------------------------------------------------------------
+def test_a0_mistakes(tmp_path):
+    path = planted(tmp_path, "A0", ("grads[id(parent)] = parent_grad if previous is None else previous + parent_grad",
+                                    "grads[id(parent)] = parent_grad"))
+    failed = failures(grade("A0", path, verbose=False))
+    assert list(failed) == ["backward: gradients through shared nodes and broadcasting match minigan's"]
+    assert "backward: gradient w.r.t. a (3, 4) wrong" in next(iter(failed.values()))
+    path = planted(tmp_path, "A0", ("            parent_grad = unbroadcast(parent_grad, parent.shape)\n", ""))
+    message = failures(grade("A0", path, verbose=False))["backward: gradients through shared nodes and "
+                                                          "broadcasting match minigan's"]
+    assert "w.r.t. b (4,) has shape (3, 4), expected (4,)" in message
+
+
+def test_a0_recursive_order_and_borrowed_engine(tmp_path):
+    recursive = ("    order, seen = [], set()\n\n    def visit(node):\n        if id(node) in seen:\n            return\n"
+                 "        seen.add(id(node))\n        if node._ctx is not None:\n"
+                 "            for parent in node._ctx.inputs:\n                if parent.requires_grad:\n"
+                 "                    visit(parent)\n        order.append(node)\n\n    visit(root)\n    return order\n")
+    text = solution_text("A0")
+    start, end = text.index("    order, seen, stack"), text.index("    return order\n") + len("    return order\n")
+    path = planted(tmp_path, "A0", (text[start:end], recursive))
+    failed = failures(grade("A0", path, verbose=False))
+    assert list(failed) == ["topological_order of a chain 5000 ops deep (no recursion limit)"]
+    assert "RecursionError" in next(iter(failed.values()))
+    borrowed = planted(tmp_path, "A0", ("    grads = {id(root): mg.ones_like(root)}\n",
+                                        "    root.backward()\n    return [leaf.grad for leaf in leaves]\n"))
+    failed = failures(grade("A0", borrowed, verbose=False))
+    assert list(failed) == ["backward: gradients through shared nodes and broadcasting match minigan's"]
+    assert "called minigan's own backward" in next(iter(failed.values()))
+    borrowed = planted(tmp_path, "A0", ("        grad = grad.sum(axis=axes, keepdims=True)", "        grad = grad.sum_to(shape)"))
+    message = failures(grade("A0", borrowed, verbose=False))["unbroadcast sums gradients back to the input's shape"]
+    assert message.startswith("write it yourself: line ") and "`.sum_to`" in message

@@ -58,6 +58,11 @@ class Assignment:
 
 
 ASSIGNMENTS = {a.name: a for a in (
+    Assignment("A0", "a0_engine", "the engine: topological order, gradient accumulation, un-broadcasting",
+               "checks_a0", graded=("topological_order", "unbroadcast", "backward"),
+               forbidden=("minigan.grad", "minigan.tensor.grad", "minigan.tensor.run_backward",
+                          "minigan.tensor._topological_order", "minigan.ops.reduce.sum_to", ".sum_to",
+                          "minigan.gradcheck") + EVERYWHERE),
     Assignment("A1", "a1_backward", "the backward pass of six ops (Mul, Exp, Log, Tanh, Sum, MatMul)", "checks_a1",
                graded=("Mul", "Exp", "Log", "Tanh", "Sum", "MatMul"),
                # minigan's own ops, and autograd run inside a backward (mg.grad on minigan's ops)

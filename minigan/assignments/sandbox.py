@@ -133,6 +133,19 @@ class Child:
                         return "flood"
                     self._pending += chunk
 
+    def finish(self, limit=2.0):
+        """Let the child exit on its own (reading the rest of its output) for up to ``limit`` s."""
+        deadline = time.monotonic() + limit
+        while self.selector.get_map() and (remaining := deadline - time.monotonic()) > 0:
+            for key, _ in self.selector.select(remaining):
+                chunk = os.read(key.fileobj.fileno(), 65536)
+                if key.data == "output":
+                    self._keep_output(chunk, key.fileobj)
+                elif not chunk:
+                    self.selector.unregister(self.results)
+                elif (received := self._received + len(chunk)) <= RESULT_CAP:
+                    self._received = received  # anything after the last result is ignored
+
     def _take_line(self):
         end = self._pending.find(b"\n")
         if end < 0:
