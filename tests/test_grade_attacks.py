@@ -17,11 +17,12 @@ import pytest
 import minigan
 from minigan.assignments import get_assignment
 from minigan.assignments.make_student import template_text
-from minigan.assignments.sandbox import namespace_prefix
+from minigan.assignments.sandbox import isolation_level
 from minigan.grade import grade
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(minigan.__file__)))
-namespaces = pytest.mark.skipif(not namespace_prefix(), reason="needs unshare (user + PID namespaces)")
+namespaces = pytest.mark.skipif(isolation_level() == "basic", reason="needs unshare (user + PID namespaces)")
+jail = pytest.mark.skipif(isolation_level() != "jail", reason="needs unshare with user + mount namespaces")
 
 
 def cheat(tmp_path, name, code, filename=None):
@@ -144,6 +145,23 @@ def test_deleting_files_in_the_current_folder_only_empties_the_scratch(tmp_path)
     assert result.returncode == 1 and (tmp_path / "marks.csv").exists() and os.path.exists(path)
 
 
+@jail
+def test_writing_outside_the_scratch_folder_fails(tmp_path):
+    outside = tmp_path / "outside.txt"
+    path = cheat(tmp_path, "A4", f"""
+        import os
+        with open("inside.txt", "w") as f:  # the scratch folder (the cwd) is writable ...
+            f.write("fine")
+        for target in ({str(outside)!r}, {str(tmp_path / "a4_gradient_penalty.py")!r}):
+            try:  # ... nothing else is
+                open(target, "a").write("x")
+            except OSError as err:
+                print(target, err.strerror)
+    """)
+    report = grade("A4", path, verbose=False, static=False)
+    assert report.score == 0 and not outside.exists() and report.output.count("Read-only file system") == 2
+
+
 @pytest.fixture
 def installed_copy(tmp_path):
     """A copy of the minigan package, as if installed, that a cheat may write to."""
@@ -153,21 +171,27 @@ def installed_copy(tmp_path):
     return root
 
 
-def grade_with(root, *args, cwd):
+def grade_with(root, *args, cwd, isolation="jail"):
     code = f"import sys; sys.path.insert(0, {str(root)!r}); from minigan.grade import main; sys.exit(main({list(args)!r}))"
-    return subprocess.run([sys.executable, "-I", "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-I", "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "MINIGAN_GRADE_ISOLATION": isolation})
 
 
-def test_rewriting_the_installed_checker_is_caught_and_undone(tmp_path, installed_copy):
+@pytest.mark.parametrize("isolation", [pytest.param("jail", marks=jail), pytest.param("namespaces", marks=namespaces)])
+def test_rewriting_the_installed_checker_is_stopped_or_undone(tmp_path, installed_copy, isolation):
     checker = installed_copy / "minigan" / "assignments" / "checks_a4.py"
     original = checker.read_text(encoding="utf-8")
     path = cheat(tmp_path, "A4", f"""
         with open({str(checker)!r}, "a") as f:
             f.write("\\nfor c in CHECKS: object.__setattr__(c, 'judge', lambda data: None)\\n")
     """)
-    tampering = grade_with(installed_copy, "A4", path, cwd=tmp_path)
+    tampering = grade_with(installed_copy, "A4", path, cwd=tmp_path, isolation=isolation)
     assert tampering.returncode == 1 and "Score: 0/7" in tampering.stdout
-    assert "changed minigan's installed files (assignments/checks_a4.py); the grader restored them" in tampering.stdout
+    if isolation == "jail":  # the write itself fails: every mount but the scratch is read-only
+        assert "OSError: [Errno 30] Read-only file system" in tampering.stdout
+    else:  # the write succeeds, and is caught and undone
+        assert "changed minigan's installed files (assignments/checks_a4.py); the grader restored them" \
+            in tampering.stdout
     assert checker.read_text(encoding="utf-8") == original
     blank = tmp_path / "blank" / "a4_gradient_penalty.py"
     blank.parent.mkdir()
@@ -237,6 +261,7 @@ def test_no_process_outlives_grading_and_a_pipe_does_not_hang(tmp_path):
     assert running("97.531") == []
 
 
+@namespaces
 def test_in_a_folder_only_the_culprit_is_blamed(tmp_path, installed_copy):
     folder = tmp_path / "class"
     folder.mkdir()
@@ -247,7 +272,8 @@ def test_in_a_folder_only_the_culprit_is_blamed(tmp_path, installed_copy):
         with open({str(checker)!r}, "a") as f:
             f.write("# a comment is enough to be caught\\n")
     """, filename="ben.py")
-    result = grade_with(installed_copy, "A4", str(folder), "--workers", "3", "--csv", "-", cwd=tmp_path)
+    result = grade_with(installed_copy, "A4", str(folder), "--workers", "3", "--csv", "-", cwd=tmp_path,
+                        isolation="namespaces")  # where the write succeeds
     rows = [line.split(",") for line in result.stdout.strip().splitlines()[1:]]
     assert [(os.path.basename(r[0]), r[1]) for r in rows] == [("ann.py", "7"), ("ben.py", "0"), ("cat.py", "7")]
     assert "changed minigan's installed files" in rows[1][-1] and rows[0][-1] == rows[2][-1] == ""

@@ -9,9 +9,10 @@ What the child gets (each wall answers a cheat that worked on the old in-process
   throwaway copy; the installed files are hashed after every child, see ``grade.Installation``);
 * resource limits (``setrlimit``): CPU seconds, 2 GiB of address space, 16 MiB per written file,
   no core files, and (set by the runner before the student's import) no new processes;
-* its own session and process group and, where the system allows (``unshare``), its own user and
-  PID namespaces: it cannot see or signal the grader (SIGKILL, SIGSTOP), and every process in the
-  namespace dies with it, so nothing outlives grading;
+* its own session and process group and, where the system allows (``unshare``), its own user,
+  mount and PID namespaces: it cannot signal the grader (SIGKILL, SIGSTOP), every process in the
+  namespace dies with it (nothing outlives grading), and every mount but the scratch folder is
+  read-only, with no capability left to change that (see :func:`isolation_level`);
 * stdout and stderr captured with a size cap; results on a separate pipe, one JSON line each,
   checked against a per-run nonce and the expected order, and judged by the grader only.
 
@@ -39,18 +40,51 @@ BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); "
              "from minigan.assignments.runner import main; main()")
 
 
+# Inside fresh user, mount and PID namespaces: the scratch folder stays writable, every other mount
+# becomes read-only, then every capability is dropped (so nothing can be remounted writable again).
+JAIL = r"""
+set -e
+scratch="$1"; shift
+mount --bind "$scratch" "$scratch"
+cd "$scratch"  # the cwd inherited from Popen is the folder *under* the new mount
+points=$(while read -r _ point _; do echo "$point"; done < /proc/self/mounts)
+for point in $points; do
+  [ "$point" = "$scratch" ] || mount -o remount,bind,ro "$point" 2>/dev/null || true
+done
+exec setpriv --no-new-privs --bounding-set -all --inh-caps -all -- "$@"
+"""
+LEVELS = ("jail", "namespaces", "basic")
+
+
+def _prefix(level, scratch):
+    """The command that wraps the child at ``level`` of isolation."""
+    if level == "basic":
+        return []
+    unshare = [shutil.which("unshare") or "unshare", "--user", "--pid", "--fork", "--kill-child"]
+    if level == "namespaces":
+        return unshare
+    return unshare + ["--map-root-user", "--mount", "sh", "-c", JAIL, "jail", scratch]
+
+
 @functools.lru_cache(maxsize=None)
-def namespace_prefix():
-    """``unshare`` arguments for a private user + PID namespace, or () where the system refuses."""
-    tool = shutil.which("unshare")
-    if tool is None or not sys.platform.startswith("linux"):
-        return ()
-    prefix = (tool, "--user", "--pid", "--fork", "--kill-child")
-    try:
-        ok = subprocess.run(prefix + ("true",), capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        ok = False
-    return prefix if ok else ()
+def isolation_level():
+    """The strongest level this system allows: "jail" (read-only file system but the scratch, PID
+    and user namespaces), "namespaces" (PID and user only), or "basic" (session and rlimits).
+    MINIGAN_GRADE_ISOLATION=namespaces|basic chooses a weaker one (e.g. to test the others)."""
+    wanted = os.environ.get("MINIGAN_GRADE_ISOLATION", "jail")
+    if wanted not in LEVELS:
+        raise ValueError(f"MINIGAN_GRADE_ISOLATION must be one of {', '.join(LEVELS)}, got {wanted!r}")
+    if not sys.platform.startswith("linux"):
+        return "basic"
+    for level in LEVELS[LEVELS.index(wanted):-1]:
+        with tempfile.TemporaryDirectory() as scratch:
+            try:
+                done = subprocess.run(_prefix(level, scratch) + ["true"], capture_output=True, timeout=20)
+            except (OSError, subprocess.SubprocessError):
+                continue
+            if done.returncode == 0:
+                return level
+    return "basic"
 
 
 def _limits(cpu_seconds):
@@ -86,8 +120,8 @@ class Child:
         shutil.copyfile(submission, path)
         self.nonce = secrets.token_hex(16)
         read_fd, write_fd = os.pipe()
-        prefix = namespace_prefix() if isolate else ()
-        command = [*prefix, sys.executable, "-I", "-B", "-c", BOOTSTRAP, lib]
+        level = isolation_level() if isolate else "basic"
+        command = [*_prefix(level, self.scratch), sys.executable, "-I", "-B", "-c", BOOTSTRAP, lib]
         self.process = subprocess.Popen(
             command, cwd=self.scratch, env=_environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, pass_fds=(write_fd,), start_new_session=True,
