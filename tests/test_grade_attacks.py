@@ -277,3 +277,16 @@ def test_in_a_folder_only_the_culprit_is_blamed(tmp_path, installed_copy):
     rows = [line.split(",") for line in result.stdout.strip().splitlines()[1:]]
     assert [(os.path.basename(r[0]), r[1]) for r in rows] == [("ann.py", "7"), ("ben.py", "0"), ("cat.py", "7")]
     assert "changed minigan's installed files" in rows[1][-1] and rows[0][-1] == rows[2][-1] == ""
+
+
+@namespaces
+def test_the_child_has_no_network(tmp_path):
+    path = cheat(tmp_path, "A4", """
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", 9), timeout=2)
+        except OSError as err:
+            print("refused:", err.errno)
+    """)
+    report = grade("A4", path, verbose=False, static=False)
+    assert report.score == 0 and "refused: 101" in report.output  # ENETUNREACH: not even loopback is up

@@ -10,14 +10,14 @@ What the child gets (each wall answers a cheat that worked on the old in-process
 * resource limits (``setrlimit``): CPU seconds, 2 GiB of address space, 16 MiB per written file,
   no core files, and (set by the runner before the student's import) no new processes;
 * its own session and process group and, where the system allows (``unshare``), its own user,
-  mount and PID namespaces: it cannot signal the grader (SIGKILL, SIGSTOP), every process in the
-  namespace dies with it (nothing outlives grading), and every mount but the scratch folder is
-  read-only, with no capability left to change that (see :func:`isolation_level`);
+  mount, network and PID namespaces: it cannot signal the grader (SIGKILL, SIGSTOP), every process
+  in the namespace dies with it (nothing outlives grading), it has no network, and every mount but
+  the scratch folder is read-only, with no capability left to change that (:func:`isolation_level`);
 * stdout and stderr captured with a size cap; results on a separate pipe, one JSON line each,
   checked against a per-run nonce and the expected order, and judged by the grader only.
 
-For full isolation (a file system it cannot write, no network), run the grader inside a container:
-see minigan/assignments/GRADING.md.
+Where ``unshare`` is not allowed, or for a limit on processes and memory for the whole class, run
+the grader inside a container: see minigan/assignments/GRADING.md.
 """
 import functools
 import json
@@ -60,7 +60,7 @@ def _prefix(level, scratch):
     """The command that wraps the child at ``level`` of isolation."""
     if level == "basic":
         return []
-    unshare = [shutil.which("unshare") or "unshare", "--user", "--pid", "--fork", "--kill-child"]
+    unshare = [shutil.which("unshare") or "unshare", "--user", "--pid", "--net", "--fork", "--kill-child"]
     if level == "namespaces":
         return unshare
     return unshare + ["--map-root-user", "--mount", "sh", "-c", JAIL, "jail", scratch]
