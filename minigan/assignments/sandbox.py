@@ -6,7 +6,7 @@ What the child gets (each wall answers a cheat that worked on the old in-process
   ``numpy.py`` beside the submission is never imported; a minimal environment.
 * a fresh scratch folder as its cwd, holding a copy of the submission and a copy of minigan taken
   by the grader *before* any student code ran (so a student who edits minigan's files edits a
-  throwaway copy; the installed files are hashed after every child, see ``grade.Installation``);
+  throwaway copy; the installed files are hashed after every child: minigan.assignments.snapshot);
 * resource limits (``setrlimit``): CPU seconds, 2 GiB of address space, 16 MiB per written file,
   no core files, and (set by the runner before the student's import) no new processes;
 * its own session and process group and, where the system allows (``unshare``), its own user,
