@@ -1,263 +1,313 @@
-"""The grader: ``python -m minigan.grade A1 path/to/a1_backward.py``.
+"""The grader: ``python -m minigan.grade A1 path/to/a1_backward.py`` (one file, a report) or
+``python -m minigan.grade A1 submissions/ --csv marks.csv --workers 2`` (a folder, a marks table).
 
-Imports the student's file by path and runs the assignment's checks, printing PASS or FAIL with a
-message for each, then ``Score: passed/total``; the exit status is 0 only if every check passed
-(2 for a usage error such as an unknown assignment). ``--list`` lists the assignments.
-
-The student's code runs in a separate worker process, one check at a time, each under a time
-limit: an endless loop is killed and reported ("timed out after 10 s"), and the next check gets
-a fresh worker. Exceptions from the student's code (NotImplementedError: "not implemented yet")
-and wrong answers are failed checks with a message, never a crashed grader.
+The student's code never runs in this process. Each submission is first read as text (``ast``:
+graded pieces taken from minigan or from the assignments score 0, "write it yourself"), then run
+in a sandboxed child (:mod:`minigan.assignments.sandbox`: ``python -I``, a scratch folder, resource
+limits, its own session and namespaces, output captured). The child only *measures*: it calls the
+student's functions and sends raw numbers back as JSON. Every comparison and every mark is made
+here, against values this process computes itself from minigan's verified code, which it loaded
+before any student code ran. Checks carry points (weights in the assignment's CHECKS); the score is
+the sum of the points of the checks passed. Exit status: 0 when every check of a file passed, 1
+otherwise; 2 for a usage error. A check that runs past its time limit, a child that dies, code that
+floods the result channel or writes to it, or changes minigan's installed files, fails.
 """
 import argparse
-import importlib.util
-import linecache
-import multiprocessing
+import functools
+import json
 import os
 import sys
-import warnings
-from dataclasses import dataclass, field
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from minigan import __version__
 from minigan.assignments import ASSIGNMENTS, get_assignment
+from minigan.assignments.checking import CheckFailed, _decode
+from minigan.assignments.marks import CheckResult, GradeReport, print_report, print_table, write_csv
+from minigan.assignments.plugins import PluginError, load_folder
+from minigan.assignments.sandbox import Child, decode_message
+from minigan.assignments.snapshot import Snapshot
+from minigan.assignments.static import find_violations
 
-IMPORT_TIMEOUT = 30.0  # seconds to import the student's file (the fork start method takes ~no time)
-
-
-@dataclass
-class CheckResult:
-    name: str
-    passed: bool
-    message: str = ""
-    kind: str = "pass"    # pass, wrong (a wrong answer), error (an exception), timeout, crash, not run
-    blocked_by: str = ""  # not run because this check (the root cause) failed
+IMPORT_TIMEOUT = 30.0          # seconds to import the student's file (python -I, numpy, minigan: ~1-2 s)
+MAX_SOURCE = 1024 * 1024       # bytes: a bigger "solution" is not a solution
 
 
-@dataclass
-class GradeReport:
-    assignment: str
-    path: str
-    results: list = field(default_factory=list)
-
-    @property
-    def score(self):
-        return sum(r.passed for r in self.results)
-
-    @property
-    def total(self):
-        return len(self.results)
-
-    @property
-    def passed(self):
-        return self.score == self.total
-
-    def result(self, name):
-        return next(r for r in self.results if r.name == name)
+@functools.lru_cache(maxsize=None)
+def installation():
+    """minigan's files as found when grading first started: the children's copy, and the yardstick
+    against which the installed files are checked after every child."""
+    return Snapshot()
 
 
-# --- the worker process (runs the student's code) ----------------------------------------------
-def _import_student(path, module_name):
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses and pickling look the module up here
-    spec.loader.exec_module(module)
-    return module
+def _solutions():
+    """The reference solutions' paths inside the package: never copied into a child."""
+    return {os.path.join("assignments", a.filename) for a in ASSIGNMENTS.values()}
 
 
-def describe_exception(err, path):
-    """A one-line account of an exception raised while running the student's code."""
-    where = _student_frame(err, path)
-    if isinstance(err, NotImplementedError):
-        return "not implemented yet" + (f": {where.split(':')[0]}" if where else "")
-    if isinstance(err, SystemExit):
-        return "your code called exit() / sys.exit()" + (f" ({where})" if where else "")
-    if isinstance(err, SyntaxError):
-        return f"SyntaxError: {err.msg} (line {err.lineno})"
-    text = f"{type(err).__name__}: {err}".strip()
-    if where:
-        return f"{text} (raised in your {where})"
-    tb = err.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return text + (f" (raised at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno})" if tb else "")
+_JUDGE_LOCK = threading.Lock()  # judges set minigan's global backend, dtype and seed
 
 
-def _student_frame(err, path):
-    """'Mul.backward, line 42: `return grad * b`' for the deepest frame in the student's file."""
-    target, found = os.path.realpath(path), None
-    tb = err.__traceback__
-    while tb is not None:
-        if os.path.realpath(tb.tb_frame.f_code.co_filename) == target:
-            found = (tb.tb_frame.f_code, tb.tb_lineno)
-        tb = tb.tb_next
-    if found is None:
-        return ""
-    code, line = found
-    name = getattr(code, "co_qualname", code.co_name)  # co_qualname: Python 3.11+
-    source = linecache.getline(path, line).strip()
-    name = "module level" if name == "<module>" else name
-    return f"{name}, line {line}" + (f": `{source}`" if source else "")
-
-
-def _worker_main(conn, assignment_name, path):
-    """Import the student's file, then run the checks named on ``conn`` until told to stop."""
+def _judge(check, data):
     import numpy as np
-    from threadpoolctl import threadpool_limits
 
     import minigan as mg
-    from minigan.assignments.checking import CheckFailed
-
-    # NOTE: one BLAS thread: the checks' matrices are tiny, and two threads contending with
-    # whatever else runs on a 2-core machine made a 3 s training run take 30 s.
-    threadpool_limits(1)
-    warnings.simplefilter("ignore")
-    assignment = get_assignment(assignment_name)
-    try:
-        student = _import_student(path, f"student_{assignment.module}")
-    except BaseException as err:  # noqa: BLE001  (anything the student's module does at import)
-        conn.send(("import_failed", f"could not import your file: {describe_exception(err, path)}"))
-        return
-    conn.send(("ready", ""))
-    checks = {c.name: c for c in assignment.load_checks()}
-    cache = {}
-    while True:
-        name = conn.recv()
-        if name is None:
-            return
+    with _JUDGE_LOCK:
         mg.set_backend("numpy")
-        mg.set_default_dtype("float64")  # finite differences need it
+        mg.set_default_dtype("float64")
         mg.manual_seed(0)
-        np.random.seed(0)
         try:
             with np.errstate(all="ignore"):
-                checks[name].run(student, cache)
-            conn.send((True, "", "pass"))
+                check.judge(data)
+            return True, "", "pass"
         except CheckFailed as failure:
-            conn.send((False, str(failure), "wrong"))
-        except BaseException as err:  # noqa: BLE001  (the student's code may raise anything)
-            conn.send((False, describe_exception(err, path), "error"))
+            return False, str(failure), "wrong"
+        except Exception as err:  # noqa: BLE001  (malformed data from the child: a failure, never a crash)
+            return False, f"the grader could not use the result your code sent ({type(err).__name__}: {err})", "error"
 
 
-class _Worker:
-    """One worker process and its pipe."""
-
-    def __init__(self, assignment_name, path):
-        methods = multiprocessing.get_all_start_methods()
-        # fork starts in milliseconds with minigan already imported; spawn elsewhere (Windows)
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, assignment_name, path), daemon=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() with BLAS threads alive
-            self.process.start()
-        child.close()
-
-    def receive(self, limit):
-        """The worker's next message, "timeout" after ``limit`` seconds, or "died" if it exited."""
-        if not self.conn.poll(limit):
-            self.stop()
-            return "timeout"
-        try:
-            return self.conn.recv()
-        except (EOFError, OSError):
-            self.process.join(1.0)
-            return "died"
-
-    def stop(self):
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
-        self.conn.close()
-
-
-# --- the parent: schedule checks, enforce time limits, report -----------------------------------
-def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOUT):
-    """Run every check of the assignment on the file at ``path``; a list of CheckResult.
-
-    ``timeout`` (seconds) replaces every check's own time limit; ``import_timeout`` limits the
-    import of the student's file in each new worker.
-    """
-    assignment = get_assignment(assignment_name)
-    checks = assignment.load_checks()
-    results, worker = {}, None
+# --- one submission ---------------------------------------------------------------------------
+def _static_failures(assignment, path, checks):
+    """{check name: message} for checks that the file's text already fails, or a message for all."""
     try:
-        for i, check in enumerate(checks):
-            failed = [results[n] for n in check.needs if not results[n].passed]
-            failed += [results[n] for n in check.reuses if results[n].kind not in ("pass", "wrong")]
-            if failed:
-                cause = results[failed[0].blocked_by] if failed[0].blocked_by else failed[0]
-                verb = "passes" if cause.name in check.needs else "runs to the end"
-                results[check.name] = CheckResult(check.name, False, f"not run until '{cause.name}' {verb} "
-                                                  f"({cause.message})", "not run", blocked_by=cause.name)
-                continue
-            if worker is None:
-                worker = _Worker(assignment.name, path)
-                status = worker.receive(import_timeout)
-                if status != ("ready", ""):
-                    message = _import_failure(status, import_timeout)
-                    worker.stop()
-                    for rest in checks[i:]:
-                        results[rest.name] = CheckResult(rest.name, False, message, "error")
-                    return [results[c.name] for c in checks]
-            limit = timeout if timeout is not None else check.timeout
-            worker.conn.send(check.name)
-            reply = worker.receive(limit)
-            if reply == "timeout":
-                results[check.name] = CheckResult(check.name, False, f"timed out after {limit:g} s "
-                                                  "(an endless loop? far too many steps?)", "timeout")
-                worker = None
-            elif reply == "died":
-                results[check.name] = CheckResult(check.name, False, "the Python process running your code died "
-                                                  f"(exit code {worker.process.exitcode})", "crash")
-                worker.stop()
-                worker = None
-            else:
-                results[check.name] = CheckResult(check.name, *reply)
-    finally:
-        if worker is not None:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SOURCE + 1)
+        if len(raw) > MAX_SOURCE:
+            return f"your file is larger than {MAX_SOURCE // 1024} KiB"
+        violations = find_violations(raw.decode("utf-8"), assignment.forbidden, assignment.graded,
+                                     assignment.host_only)
+    except SyntaxError as err:
+        return f"could not import your file: SyntaxError: {err.msg} (line {err.lineno})"
+    except (UnicodeDecodeError, ValueError) as err:
+        return f"could not read your file: {err}"
+    failed = {}
+    for v in violations:
+        for c in checks:
+            if not v.where or v.where in c.uses:
+                failed.setdefault(c.name, (f"write it yourself: {v} (0 points for what it is used in)" if v.copied else str(v), v.copied))
+    return failed
+
+
+def run_checks(assignment_name, path, timeout=None, import_timeout=IMPORT_TIMEOUT, static=True, isolate=True,
+               watch_installation=True):
+    """Grade the file at ``path``: a GradeReport without printing. ``timeout`` (seconds) replaces
+    every check's own time limit. ``static=False`` skips the write-it-yourself reading (tests use it
+    to show that the sandbox alone holds); ``isolate=False`` skips the namespaces;
+    ``watch_installation=False`` leaves the check of minigan's files to the caller (grade_folder)."""
+    assignment = get_assignment(assignment_name)
+    snapshot = installation()
+    checks = assignment.load_checks()
+    report = GradeReport(assignment.name, str(path))
+    results = {}
+    pre = _static_failures(assignment, path, checks) if static else {}
+    if isinstance(pre, str):  # the file cannot be read or parsed: every check fails with that
+        pre = {c.name: (pre, None) for c in checks}
+    for name, (message, copied) in pre.items():
+        results[name] = CheckResult(name, False, message, {True: "copied", False: "wrong", None: "error"}[copied])
+    outputs, pending = [], [c for c in checks if c.name not in results]
+    while pending:
+        todo = _runnable(pending, results)
+        if not todo:
+            break
+        child = Child(snapshot, str(path), assignment.checks_import, f"student_{assignment.module}",
+                      [c.name for c in todo], cpu_seconds=import_timeout + sum(_limit(c, timeout) for c in todo),
+                      isolate=isolate, skip=_solutions(),
+                      extra={assignment.checks_import + ".py": assignment.checks_source} if assignment.checks_source else None)
+        try:
+            problem = _talk(child, todo, results, timeout, import_timeout)
+        finally:
+            child.close()
+            outputs.append(child.student_output())
+        if watch_installation:
+            problem = problem or installation_problem(snapshot)
+        if problem:
+            report.error = problem
+            for c in checks:
+                results[c.name] = CheckResult(c.name, False, problem, "tampered")
+            break
+        pending = [c for c in checks if c.name not in results]
+    for c in checks:  # in order: a check blocked by an earlier one's verdict is reported as not run
+        blocked = _blocked(c, results) if not report.error else None
+        if blocked and (c.name not in results or results[c.name].probed):
+            results[c.name] = blocked
+        r = results.get(c.name) or CheckResult(c.name, False, "not run", "not run")
+        r.points = c.points
+        r.earned = c.points if r.passed else 0.0
+        report.results.append(r)
+    report.output = "".join(outputs)
+    return report
+
+
+def installation_problem(snapshot):
+    """A message if minigan's installed files changed since the snapshot (they are then restored)."""
+    changed = snapshot.changed_files()
+    if not changed:
+        return ""
+    left = snapshot.restore(changed)
+    return (f"your code changed minigan's installed files ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''}); "
+            f"the grader {'restored them' if not left else 'could not restore ' + ', '.join(left)}")
+
+
+def _limit(check, timeout):
+    return timeout if timeout is not None else check.timeout
+
+
+def _blocked(check, results):
+    """A "not run" result if a check this one needs failed (or one it reuses did not finish)."""
+    failed = [results[n] for n in check.needs if n in results and not results[n].passed]
+    failed += [results[n] for n in check.reuses if n in results and results[n].kind not in ("pass", "wrong")]
+    if not failed:
+        return None
+    cause = results[failed[0].blocked_by] if failed[0].blocked_by else failed[0]
+    verb = "passes" if cause.name in check.needs else "runs to the end"
+    return CheckResult(check.name, False, f"not run until '{cause.name}' {verb} ({cause.message})", "not run",
+                       blocked_by=cause.name)
+
+
+def _runnable(pending, results):
+    """The pending checks not blocked by a verdict already known (those are recorded as not run).
+    A check whose dependency runs in the same child is run too, and blocked afterwards if need be."""
+    todo = []
+    for check in pending:
+        blocked = _blocked(check, results)
+        if blocked:
+            results[check.name] = blocked
+        else:
+            todo.append(check)
+    return todo
+
+
+def _talk(child, todo, results, timeout, import_timeout):
+    """Read the child's messages for ``todo``; judge each. A message that breaks the protocol
+    returns the problem (the whole submission then fails); a timeout or death ends this child."""
+    first = _receive(child, import_timeout)
+    if isinstance(first, str) or first.get("event") != "ready":
+        if isinstance(first, dict) and first.get("event") == "import_failed":
+            message, kind = str(first.get("message", ""))[:2000], "error"
+        elif first == "timeout":
+            message, kind = (f"importing your file did not finish within {import_timeout:g} s (code at module "
+                             "level that never ends?)"), "timeout"
+        elif first == "flood":
+            return "your code flooded the grader's result channel"
+        elif first == "died":
+            message, kind = f"the Python process importing your file died (exit code {child.exit_code()})", "crash"
+        else:
+            return "your code wrote to the grader's result channel (a message that is not the grader's)"
+        for c in todo:
+            results[c.name] = CheckResult(c.name, False, message, kind)
+        return ""
+    for check in todo:
+        limit = _limit(check, timeout)
+        message = _receive(child, limit)
+        if message == "timeout":
+            results[check.name] = CheckResult(check.name, False, f"timed out after {limit:g} s (an endless loop? "
+                                              "far too many steps?)", "timeout")
+            return ""
+        if message == "flood":
+            return "your code flooded the grader's result channel"
+        if message == "died":
+            child.close()
+            results[check.name] = CheckResult(check.name, False, "the Python process running your code died "
+                                              f"(exit code {child.exit_code()})", "crash")
+            return ""
+        if isinstance(message, str) or message.get("event") != "result" or message.get("check") != check.name:
+            return "your code wrote to the grader's result channel (a message out of order)"
+        status = message.get("status")
+        if status == "data":
             try:
-                worker.conn.send(None)
-            except OSError:
-                pass
-            worker.process.join(2.0)
-            worker.stop()
-    return [results[c.name] for c in checks]
+                data = _decode(message.get("data"), 0)
+            except (ValueError, TypeError, RecursionError):
+                data = None
+            result = CheckResult(check.name, *_judge(check, data))
+        elif status in ("wrong", "error"):  # a failure: the student could only forge it against themselves
+            result = CheckResult(check.name, False, str(message.get("message", ""))[:2000], status)
+        else:
+            return "your code wrote to the grader's result channel (a message of unknown status)"
+        result.probed = True
+        results[check.name] = result
+    child.finish()  # every result is in: let it exit, so that its last prints reach the report
+    return ""
 
 
-def _import_failure(status, limit):
-    if status == "timeout":
-        return f"importing your file did not finish within {limit:g} s (code at module level that never ends?)"
-    if status == "died":
-        return "the Python process importing your file died"
-    return status[1]
+def _receive(child, limit):
+    """The next message as a dict, "timeout", "died", "flood", or "forged" for a line not of this run."""
+    line = child.next_message(limit)
+    if isinstance(line, str):
+        return line
+    message = decode_message(line, child.nonce)
+    return "forged" if message is None else message
 
 
-def grade(assignment_name, path, timeout=None, verbose=True, out=None, import_timeout=IMPORT_TIMEOUT):
+def grade(assignment_name, path, timeout=None, verbose=True, out=None, import_timeout=IMPORT_TIMEOUT, **options):
     """Grade the file at ``path``; a GradeReport. With ``verbose`` the report is printed to ``out``
     (default: sys.stdout). ``timeout`` replaces every check's own time limit (seconds)."""
     assignment = get_assignment(assignment_name)
-    report = GradeReport(assignment.name, str(path), run_checks(assignment.name, str(path), timeout, import_timeout))
+    report = run_checks(assignment.name, str(path), timeout, import_timeout, **options)
     if verbose:
-        out = sys.stdout if out is None else out
-        print(f"{assignment.name}: {assignment.title}\nfile: {path}\n", file=out)
-        for r in report.results:
-            print(f"  {'PASS' if r.passed else 'FAIL'}  {r.name}", file=out)
-            if not r.passed:
-                print("        " + r.message.replace("\n", "\n        "), file=out)
-        print(f"\nScore: {report.score}/{report.total}", file=out, flush=True)
+        print_report(report, assignment, sys.stdout if out is None else out)
     return report
+
+
+def grade_folder(assignment_name, folder, workers=None, timeout=None, import_timeout=IMPORT_TIMEOUT):
+    """Grade every ``*.py`` file in ``folder`` (sorted by name), ``workers`` at a time; the reports.
+
+    minigan's installed files are checked after every submission. With several graded at once, a
+    change cannot be pinned on one of them: the files are restored, and every submission that was
+    running since the last clean check is graded again, alone, where the check names the culprit."""
+    paths = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py"))
+    snapshot = installation()  # taken before the first child starts
+    lock, in_flight, since_clean, suspects = threading.Lock(), set(), set(), set()
+
+    def one(path):
+        with lock:
+            in_flight.add(path)
+        report = run_checks(assignment_name, path, timeout, import_timeout, watch_installation=False)
+        with lock:
+            in_flight.discard(path)
+            since_clean.add(path)
+            if installation_problem(snapshot):
+                suspects.update(in_flight | since_clean)
+            since_clean.clear()
+        return report
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        reports = dict(zip(paths, pool.map(one, paths)))
+    for path in sorted(suspects):  # alone now: a change is this submission's doing
+        reports[path] = run_checks(assignment_name, path, timeout, import_timeout)
+    return [reports[p] for p in paths]
+
+
+def _write(target, writer):
+    if target == "-":
+        writer(sys.stdout)
+    else:
+        with open(target, "w", encoding="utf-8", newline="") as f:
+            writer(f)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minigan.grade",
-                                     description="Grade a student's solution of a minigan assignment.")
+                                     description="Grade students' solutions of a minigan assignment.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("assignment", nargs="?", help="the assignment, e.g. A1 (see --list)")
-    parser.add_argument("path", nargs="?", help="the student's file, e.g. a1_backward.py")
+    parser.add_argument("path", nargs="?", help="the student's file, or a folder of submissions (*.py)")
     parser.add_argument("--list", action="store_true", help="list the assignments and exit")
+    parser.add_argument("--assignments", metavar="DIR", action="append", default=[],
+                        help="also load a teacher's assignments from DIR (its assignments.json; repeatable)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="time limit per check in seconds (default: each check's own, 10 to 120 s)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE ('-': stdout)")
+    parser.add_argument("--csv", metavar="FILE", help="also write the marks as CSV to FILE ('-': stdout), "
+                                                      "one row per submission, one column per check")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="submissions graded at once for a folder (default: the number of CPUs)")
     args = parser.parse_args(argv)
+    try:
+        for folder in args.assignments:
+            load_folder(folder)
+    except PluginError as err:
+        print(f"minigan.grade: error: {err}", file=sys.stderr)
+        return 2
     if args.list:
         for a in ASSIGNMENTS.values():
             print(f"{a.name}  {a.filename:24s} {a.title}")
@@ -268,18 +318,36 @@ def main(argv=None):
               "a1_backward.py` (or --list)", file=sys.stderr)
         return 2
     try:
-        get_assignment(args.assignment)
+        assignment = get_assignment(args.assignment)
     except KeyError as err:
         print(f"minigan.grade: error: {err.args[0]}; see --list", file=sys.stderr)
         return 2
-    if not os.path.isfile(args.path):
+    if not os.path.exists(args.path):
         print(f"minigan.grade: error: no such file: {args.path}", file=sys.stderr)
         return 2
     if args.timeout is not None and args.timeout <= 0:
         print(f"minigan.grade: error: --timeout must be positive, got {args.timeout:g}", file=sys.stderr)
         return 2
-    report = grade(args.assignment, args.path, timeout=args.timeout)
-    return 0 if report.passed else 1
+    if args.workers is not None and args.workers < 1:
+        print(f"minigan.grade: error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
+        return 2
+    folder = os.path.isdir(args.path)
+    if folder:
+        reports = grade_folder(assignment.name, args.path, args.workers, args.timeout)
+        if args.csv != "-" and args.json != "-":
+            print_table(reports, sys.stdout)
+    else:
+        reports = [run_checks(assignment.name, args.path, args.timeout)]
+        if args.csv != "-" and args.json != "-":
+            print_report(reports[0], assignment, sys.stdout)
+    if args.csv:
+        _write(args.csv, lambda f: write_csv(reports, f))
+    if args.json:
+        data = [r.as_dict() for r in reports] if folder else reports[0].as_dict()
+        _write(args.json, lambda f: f.write(json.dumps(data, indent=1) + "\n"))
+    if folder:
+        return 0
+    return 0 if reports[0].passed else 1
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 without crashing, planted bugs are caught with a message that points at them, student code that
 loops forever, raises, dies or does not import is a failed check; make_student round-trips.
 
-The checks run in worker processes; time limits here are short to keep the file fast.
+Student code runs in a sandboxed child and every verdict is the grader's (cheats against that:
+tests/test_grade_attacks.py); time limits here are short to keep the file fast.
 """
 import ast
+import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -56,12 +59,12 @@ def a3_reference():
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "A3"])
 def test_reference_solution_scores_full_marks(name):
     report = grade(name, get_assignment(name).solution_path, verbose=False)
-    assert report.total >= 4
+    assert len(report.results) >= 4 and report.score == report.total
     assert report.passed, failures(report)
 
 
 def test_a3_reference_scores_full_marks(a3_reference):
-    assert a3_reference.total == 6
+    assert len(a3_reference.results) == 6 and a3_reference.total == 11
     assert a3_reference.passed, failures(a3_reference)
 
 
@@ -70,8 +73,9 @@ def test_blank_template_scores_zero_without_crashing(name, handout):
     out = io.StringIO()
     report = grade(name, str(handout / get_assignment(name).filename), out=out)
     n_checks = len(get_assignment(name).load_checks())
-    assert report.score == 0 and report.total == n_checks and not report.passed
-    assert out.getvalue().count("FAIL") == n_checks and f"Score: 0/{n_checks}" in out.getvalue()
+    assert report.score == 0 and len(report.results) == n_checks and not report.passed
+    total = sum(c.points for c in get_assignment(name).load_checks())
+    assert out.getvalue().count("FAIL") == n_checks and f"Score: 0/{total:g} (0 of {n_checks}" in out.getvalue()
     for r in report.results:
         assert "not implemented yet" in r.message, (r.name, r.message)
 
@@ -80,7 +84,7 @@ def test_report_lists_each_check_and_the_score(capsys):
     assert main(["a2", get_assignment("A2").solution_path]) == 0
     out = capsys.readouterr().out
     assert out.count("PASS") == len(get_assignment("A2").load_checks())
-    assert "Score: 9/9" in out
+    assert "Score: 10/10 (9 of 9 checks passed)" in out
 
 
 # --- planted bugs --------------------------------------------------------------------------------------
@@ -91,8 +95,8 @@ def test_sign_error_in_a_backward_is_pointed_at(tmp_path):
     assert set(failed) == {"Mul.backward", "Mul.backward is differentiable (double backward)"}
     message = failed["Mul.backward"]
     assert message.startswith("Mul.backward: gradient w.r.t. input 1 wrong at element")
-    assert "analytic" in message and "numerical" in message and "check the sign" in message
-    assert report.score == report.total - 2
+    assert "got" in message and "expected" in message and "check the sign" in message
+    assert report.score == report.total - 4  # a backward is worth 2 points, its double backward 2
 
 
 def test_factor_error_and_non_differentiable_backward(tmp_path):
@@ -127,8 +131,8 @@ def test_penalty_with_squared_norm(tmp_path):
     failed = failures(grade("A4", path, verbose=False))
     message = failed["gradient_penalty matches minigan's (same eps, weight 10 and 1)"]
     assert "squared norm" in message
-    assert "gradient of the penalty w.r.t. the critic's weights (double backward) matches finite differences" \
-        not in failed  # its own gradient is consistent: only the value is wrong
+    double = "gradient of the penalty w.r.t. the critic's weights (double backward) matches finite differences"
+    assert failed[double].startswith("not run until 'gradient_penalty matches minigan's")  # one root cause
 
 
 def test_penalty_without_create_graph(tmp_path):
@@ -209,16 +213,16 @@ def test_cli_list_unknown_and_missing(tmp_path):
     unknown = run_module("minigan.grade", "A9", "x.py")
     assert unknown.returncode == 2 and unknown.stdout == ""
     assert unknown.stderr.strip().splitlines() == ["minigan.grade: error: unknown assignment 'A9' (choose from "
-                                                   "A1, A2, A3, A4); see --list"]
+                                                   "A0, A1, A2, A3, A4); see --list"]
     missing = run_module("minigan.grade", "A1", str(tmp_path / "nope.py"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 
 def test_cli_grades_and_sets_the_exit_status(handout):
     good = run_module("minigan.grade", "A4", get_assignment("A4").solution_path)
-    assert good.returncode == 0 and "Score: 4/4" in good.stdout
+    assert good.returncode == 0 and "Score: 7/7" in good.stdout
     blank = run_module("minigan.grade", "A4", str(handout / "a4_gradient_penalty.py"))
-    assert blank.returncode == 1 and "Score: 0/4" in blank.stdout and "Traceback" not in blank.stderr
+    assert blank.returncode == 1 and "Score: 0/7" in blank.stdout and "Traceback" not in blank.stderr
 
 
 # --- make_student -------------------------------------------------------------------------------------
@@ -304,3 +308,134 @@ def test_blank_source_keeps_indentation_and_names_the_function():
     assert blank_source(source) == ("class A:\n    def f(self):\n        x = 1\n        ### BEGIN SOLUTION\n"
                                     '        raise NotImplementedError("A.f: write your solution here")\n'
                                     "        ### END SOLUTION\n")
+
+
+# --- write it yourself: imports of the graded pieces score 0 for them ---------------------------------------
+@pytest.mark.parametrize("name, replacements, copied", [
+    ("A1", [("from minigan.tensor import Function\n", "from minigan.assignments.a1_backward import *\n")], "all"),
+    ("A1", [("class Mul(Function):", "class Mul(mg.ops.elementwise.Mul):")], "Mul"),
+    ("A2", [("class Linear(nn.Module):", "Linear = nn.Linear\n\n\nclass _Unused(nn.Module):")], "Linear"),
+    ("A2", [("    floor = math.exp(-100.0)\n", "    return mg.nn.functional.binary_cross_entropy(p, target)\n")],
+     "binary_cross_entropy"),
+    ("A4", [("import minigan as mg\n", "import minigan as mg\nfrom minigan.gan.losses import gradient_penalty as gp\n")],
+     "all"),
+])
+def test_graded_pieces_taken_from_minigan_score_zero(tmp_path, name, replacements, copied):
+    report = grade(name, planted(tmp_path, name, *replacements), verbose=False)
+    taken = [r for r in report.results if r.kind == "copied"]
+    assert taken and all(r.message.startswith("write it yourself: line ") and r.earned == 0 for r in taken)
+    if copied == "all":
+        assert len(taken) == len(report.results) and report.score == 0
+    else:  # only the checks of the piece that was taken; the rest is graded as usual
+        assert {r.name for r in taken} == {c.name for c in get_assignment(name).load_checks() if copied in c.uses}
+        assert all(r.passed for r in report.results if r.kind != "copied")
+
+
+# --- blind spots: mistakes that used to get full marks -------------------------------------------------------
+def test_numpy_in_a_forward_is_caught(tmp_path):
+    path = planted(tmp_path, "A1", ("import minigan as mg  #", "import numpy as np\nimport minigan as mg  #"),
+                   ("return self.xp.exp(a)", "return np.exp(a)"))
+    failed = failures(grade("A1", path, verbose=False))
+    assert set(failed) == {"Exp.forward", "Exp.backward", "Exp.backward is differentiable (double backward)"}
+    assert "`np.exp` in Exp" in failed["Exp.forward"] and "self.xp.exp" in failed["Exp.forward"]
+
+
+def test_numpy_arrays_mixed_into_a_forward_fail_on_the_strict_backend(tmp_path):
+    path = planted(tmp_path, "A1", ("        return self.xp.tanh(a)\n",
+                                    "        return self.xp.tanh(a) + __import__('numpy').zeros(a.shape)\n"))
+    failed = failures(grade("A1", path, verbose=False, static=False))  # past the static rules: the backend
+    assert failed["Tanh.forward"].startswith("MixedArrayError: np.add: a NumPy array of shape (3, 4) was mixed")
+    assert "MatMul.forward" not in failed
+
+
+def test_adam_with_eps_inside_the_square_root(tmp_path):
+    path = planted(tmp_path, "A2", ("np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)"))
+    failed = failures(grade("A2", path, verbose=False))
+    assert list(failed) == ["adam_step: 10 steps match optim.Adam"]
+    assert "eps belongs outside the square root" in failed["adam_step: 10 steps match optim.Adam"]
+
+
+def test_c_of_g_that_assumes_the_theorem(tmp_path):
+    path = planted(tmp_path, "A3", ("    def d_star(x):\n        return optimal_discriminator(p_data, p_g, x)\n\n"
+                                    "    return value_function(d_star, p_data, p_g, lo, hi)\n",
+                                    "    return -math.log(4.0) + 2.0 * jsd(p_data, p_g, lo, hi)\n"),
+                   ("steps=2000,", "steps=20,"))
+    failed = failures(grade("A3", path, verbose=False))
+    message = failed["C(G) = -log 4 + 2 JSD (Theorem 1), minimum -log 4 at p_g = p_data"]
+    assert "this is -log 4 + 2 JSD: compute C(G) as V(D*, G)" in message
+    assert "jsd: Jensen-Shannon divergence by numerical integration" not in failed
+
+
+def test_a3_swapped_labels_are_named(tmp_path):
+    path = planted(tmp_path, "A3", ("np.concatenate([np.ones((batch_size, 1)), np.zeros((batch_size, 1))])",
+                                    "np.concatenate([np.zeros((batch_size, 1)), np.ones((batch_size, 1))])"),
+                   ("steps=2000,", "steps=300,"))
+    message = failures(grade("A3", path, verbose=False))[f"train_discriminator: max |D - D*| <= 0.05 on the central 99%"]
+    assert "labels swapped" in message
+
+
+def test_per_element_eps_in_the_penalty(tmp_path):
+    path = planted(tmp_path, "A4", ("eps = mg.rand(n, *([1] * (real.ndim - 1)), dtype=real.dtype)",
+                                    "eps = mg.rand(*real.shape, dtype=real.dtype)"))
+    failed = failures(grade("A4", path, verbose=False))
+    assert list(failed) == ["gradient_penalty with eps=None draws random interpolation weights"]
+    assert "one eps_i in [0, 1] per sample" in next(iter(failed.values()))
+
+
+# --- marks at class scale ---------------------------------------------------------------------------------
+def test_a_folder_is_graded_to_csv_and_json(tmp_path, handout):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "alice.py").write_text(solution_text("A4"), encoding="utf-8")
+    (folder / "bob.py").write_text((handout / "a4_gradient_penalty.py").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "notes.txt").write_text("not a submission", encoding="utf-8")
+    marks, data = tmp_path / "marks.csv", tmp_path / "marks.json"
+    assert main(["A4", str(folder), "--workers", "2", "--csv", str(marks), "--json", str(data)]) == 0
+    rows = list(csv.reader(marks.open(encoding="utf-8")))
+    names = [c.name for c in get_assignment("A4").load_checks()]
+    assert rows[0] == ["file", "score", "total", *names, "error"]
+    assert [os.path.basename(r[0]) for r in rows[1:]] == ["alice.py", "bob.py"]
+    assert rows[1][1:3] == ["7", "7"] and rows[1][3:7] == ["2", "1", "3", "1"] and rows[2][1:3] == ["0", "7"]
+    reports = json.loads(data.read_text(encoding="utf-8"))
+    assert [r["score"] for r in reports] == [7, 0] and reports[0]["checks"][2]["points"] == 3
+
+
+def test_templates_shipped_match_the_solutions():
+    for name in NAMES:
+        a = get_assignment(name)
+        with open(a.template_path, encoding="utf-8") as f:
+            assert f.read() == blank_source(solution_text(name), a.filename), f"regenerate {a.template_path}"
+
+
+# --- A0: the engine --------------------------------------------------------------------------------------
+def test_a0_mistakes(tmp_path):
+    path = planted(tmp_path, "A0", ("grads[id(parent)] = parent_grad if previous is None else previous + parent_grad",
+                                    "grads[id(parent)] = parent_grad"))
+    failed = failures(grade("A0", path, verbose=False))
+    assert list(failed) == ["backward: gradients through shared nodes and broadcasting match minigan's"]
+    assert "backward: gradient w.r.t. a (3, 4) wrong" in next(iter(failed.values()))
+    path = planted(tmp_path, "A0", ("            parent_grad = unbroadcast(parent_grad, parent.shape)\n", ""))
+    message = failures(grade("A0", path, verbose=False))["backward: gradients through shared nodes and "
+                                                          "broadcasting match minigan's"]
+    assert "w.r.t. b (4,) has shape (3, 4), expected (4,)" in message
+
+
+def test_a0_recursive_order_and_borrowed_engine(tmp_path):
+    recursive = ("    order, seen = [], set()\n\n    def visit(node):\n        if id(node) in seen:\n            return\n"
+                 "        seen.add(id(node))\n        if node._ctx is not None:\n"
+                 "            for parent in node._ctx.inputs:\n                if parent.requires_grad:\n"
+                 "                    visit(parent)\n        order.append(node)\n\n    visit(root)\n    return order\n")
+    text = solution_text("A0")
+    start, end = text.index("    order, seen, stack"), text.index("    return order\n") + len("    return order\n")
+    path = planted(tmp_path, "A0", (text[start:end], recursive))
+    failed = failures(grade("A0", path, verbose=False))
+    assert list(failed) == ["topological_order of a chain 5000 ops deep (no recursion limit)"]
+    assert "RecursionError" in next(iter(failed.values()))
+    borrowed = planted(tmp_path, "A0", ("    grads = {id(root): mg.ones_like(root)}\n",
+                                        "    root.backward()\n    return [leaf.grad for leaf in leaves]\n"))
+    failed = failures(grade("A0", borrowed, verbose=False))
+    assert list(failed) == ["backward: gradients through shared nodes and broadcasting match minigan's"]
+    assert "called minigan's own backward" in next(iter(failed.values()))
+    borrowed = planted(tmp_path, "A0", ("        grad = grad.sum(axis=axes, keepdims=True)", "        grad = grad.sum_to(shape)"))
+    message = failures(grade("A0", borrowed, verbose=False))["unbroadcast sums gradients back to the input's shape"]
+    assert message.startswith("write it yourself: line ") and "`.sum_to`" in message

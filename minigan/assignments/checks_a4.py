@@ -1,15 +1,23 @@
 """Checks of A4: the penalty against minigan.gan.losses.gradient_penalty on the same interpolation
-weights, and the penalty's gradient w.r.t. the critic's weights against finite differences."""
+weights, and the penalty's gradient w.r.t. the critic's weights against minigan's; with eps=None,
+the interpolation points the student's code fed the critic must lie on the segments between the
+real and the fake samples (one eps per sample), and the value must match minigan's at those eps.
+The probes run the student's code in the child; the judges recompute everything in the grader."""
 import numpy as np
 
 import minigan as mg
 from minigan import nn
-from minigan.assignments.checking import CheckFailed, Check, check_gradients, fmt, get
+from minigan.assignments.checking import CheckFailed, Check, compare_gradients, field_of, fmt, get
 from minigan.gan.losses import gradient_penalty as minigan_gradient_penalty
 
 
-def _critic(n_in, hidden):
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+def _critic(n_in, hidden, seed=0):
+    """The same critic in the child and in the grader: weights drawn from a seeded NumPy generator."""
+    critic = nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+    rng = np.random.default_rng(100 + seed)
+    for p in critic.parameters():
+        p.data = p.backend.asarray(rng.uniform(-0.8, 0.8, p.shape), dtype="float64")
+    return critic
 
 
 def _batch(shape, seed):
@@ -28,7 +36,7 @@ def reference_penalty(critic, real, fake, weight, eps):
         drawn.append(tuple(shape))
         return be.asarray(eps.numpy(), dtype=dtype).reshape(shape)
 
-    be.rand = fixed_rand  # an instance attribute shadows the method, in this worker process only
+    be.rand = fixed_rand  # an instance attribute shadows the method (the judges run one at a time)
     try:
         value = minigan_gradient_penalty(critic, real, fake, weight=weight)
     finally:
@@ -68,59 +76,135 @@ def _student_penalty(student, critic, real, fake, weight=10.0, eps=None):
     return value
 
 
-def _compare(student, critic, real, fake, eps, context):
-    for weight in (10.0, 1.0):
-        got = _student_penalty(student, critic, real, fake, weight, eps).item()
-        expected = reference_penalty(critic, real, fake, weight, eps)
-        if abs(got - expected) <= 1e-7 + 1e-6 * abs(expected):
-            continue
-        hint = next((f" — {text}" for value, text in _variants(critic, real, fake, weight, eps)
-                     if abs(got - value) <= 1e-7 + 1e-6 * abs(value)), "")
-        raise CheckFailed(f"gradient_penalty = {got:.6g} but minigan's gives {expected:.6g} with the same eps "
-                          f"(weight={weight:g}, {context}){hint}")
+def _check_value(got, critic, real, fake, weight, eps, context):
+    expected = reference_penalty(critic, real, fake, weight, eps)
+    if abs(got - expected) <= 1e-7 + 1e-6 * abs(expected):
+        return
+    hint = next((f" — {text}" for value, text in _variants(critic, real, fake, weight, eps)
+                 if abs(got - value) <= 1e-7 + 1e-6 * abs(value)), "")
+    raise CheckFailed(f"gradient_penalty = {got:.6g} but minigan's gives {expected:.6g} with the same eps "
+                      f"(weight={weight:g}, {context}){hint}")
 
 
-def check_value(student, cache):
-    critic = _critic(2, 16)
-    real, fake, eps = _batch((8, 2), seed=0)
-    _compare(student, critic, real, fake, eps, "batches of shape (8, 2)")
+WEIGHTS = (10.0, 1.0)
 
 
-def check_value_nd(student, cache):
-    mlp = _critic(6, 8)
-    real, fake, eps = _batch((5, 2, 3), seed=1)
-    _compare(student, lambda x: mlp(x.reshape(x.shape[0], -1)), real, fake, eps,
-             "batches of shape (5, 2, 3), eps of shape (5, 1, 1)")
+def _setup_2d():
+    return _critic(2, 16), *_batch((8, 2), seed=0)
 
 
-def check_double_backward(student, cache):
-    critic = _critic(2, 6)
-    real, fake, eps = _batch((6, 2), seed=2)
-    names = [name for name, _ in critic.named_parameters()]
+def _setup_nd():
+    mlp = _critic(6, 8, seed=1)
+    return (lambda x: mlp(x.reshape(x.shape[0], -1))), *_batch((5, 2, 3), seed=1)
+
+
+def _value_probe(setup):
+    def probe(student, cache):
+        critic, real, fake, eps = setup()
+        return [_student_penalty(student, critic, real, fake, w, eps).item() for w in WEIGHTS]
+    return probe
+
+
+def _value_judge(setup, context):
+    def judge(data):
+        critic, real, fake, eps = setup()
+        if not isinstance(data, list) or len(data) != len(WEIGHTS):
+            raise CheckFailed("the result sent by your code's process is malformed")
+        for got, weight in zip(data, WEIGHTS):
+            _check_value(float(got), critic, real, fake, weight, eps, context)
+    return judge
+
+
+def _setup_double():
+    return _critic(2, 6, seed=2), *_batch((6, 2), seed=2)
+
+
+def probe_double_backward(student, cache):
+    critic, real, fake, eps = _setup_double()
     penalty = _student_penalty(student, critic, real, fake, 10.0, eps)
     if not penalty.requires_grad:
         raise CheckFailed("the penalty has no graph back to the critic's weights: take the gradient with "
                           "mg.grad(..., create_graph=True), so that it can be differentiated again")
-    check_gradients("gradient_penalty", lambda *params: _student_penalty(student, critic, real, fake, 10.0, eps),
-                    critic.parameters(), input_names=[f"the critic's {n}" for n in names],
-                    zero_hint="was the gradient taken with mg.grad(..., create_graph=True)?")
+    grads = mg.grad(penalty, critic.parameters(), allow_unused=True)
+    return [np.zeros(p.shape) if g is None else g.numpy() for p, g in zip(critic.parameters(), grads)]
 
 
-def check_random_eps(student, cache):
-    critic = _critic(2, 16)
-    real, fake, _ = _batch((16, 2), seed=3)
-    values = [_student_penalty(student, critic, real, fake, 10.0, None).item() for _ in range(2)]
+def judge_double_backward(data):
+    critic, real, fake, eps = _setup_double()
+    params = critic.parameters()
+    be = real.backend
+
+    def fixed_rand(shape, dtype):
+        return be.asarray(eps.numpy(), dtype=dtype).reshape(shape)
+
+    be.rand = fixed_rand  # minigan's penalty at the grader's eps (see reference_penalty)
+    try:
+        expected = mg.grad(minigan_gradient_penalty(critic, real, fake, weight=10.0), params, allow_unused=True)
+    finally:
+        del be.rand
+    expected = [np.zeros(p.shape) if g is None else g.numpy() for p, g in zip(params, expected)]
+    names = [f"the critic's {n}" for n, _ in critic.named_parameters()]
+    got = [np.asarray(g, dtype=np.float64) for g in data] if isinstance(data, list) else []
+    compare_gradients("gradient_penalty", got, expected, input_names=names,
+                      zero_hint="was the gradient taken with mg.grad(..., create_graph=True), and the norm "
+                                "computed with Tensor operations (not on g.data or g.numpy())?")
+
+
+def _setup_random():
+    return _critic(2, 16, seed=3), *_batch((16, 2), seed=3)[:2]
+
+
+def probe_random_eps(student, cache):
+    critic, real, fake = _setup_random()
+    calls = []
+
+    def recording_critic(x):
+        calls.append(x.numpy().copy())
+        return critic(x)
+
+    values, points = [], []
+    for _ in range(2):
+        calls.clear()
+        values.append(_student_penalty(student, recording_critic, real, fake, 10.0, None).item())
+        first = next((c for c in calls if c.shape == real.shape), None)
+        if first is None:
+            raise CheckFailed("gradient_penalty with eps=None never called the critic on a batch of the samples' "
+                              "shape")
+        points.append(first)
+    return {"values": values, "points": points}
+
+
+def judge_random_eps(data):
+    critic, real, fake = _setup_random()
+    values = field_of(data, "values", (2,))
+    points = field_of(data, "points", (2,) + real.shape)
     if not all(np.isfinite(v) and v >= 0 for v in values):
         raise CheckFailed(f"gradient_penalty with eps=None gave {values}: expected finite, non-negative values")
     if values[0] == values[1]:
         raise CheckFailed(f"gradient_penalty with eps=None gave {fmt(values[0])} twice: draw new weights "
                           "eps ~ U[0, 1] on every call (mg.rand)")
+    r, f = real.numpy(), fake.numpy()
+    for value, x_hat in zip(values, points):
+        # x_hat_i = eps_i r_i + (1 - eps_i) f_i: eps_i by least squares, then the residual
+        d = r - f
+        eps = ((x_hat - f) * d).sum(axis=1) / (d * d).sum(axis=1)
+        if np.abs(x_hat - f - eps[:, None] * d).max() > 1e-9 or eps.min() < -1e-12 or eps.max() > 1 + 1e-12:
+            raise CheckFailed("with eps=None the critic was called on points that are not of the form "
+                              "eps_i * real_i + (1 - eps_i) * fake_i with one eps_i in [0, 1] per sample: draw eps "
+                              "of shape (N, 1, ..., 1), not one per element")
+        _check_value(float(value), critic, real, fake, 10.0, mg.tensor(eps.reshape(-1, 1), dtype="float64"),
+                     "eps=None, at the eps your code drew")
 
 
+ALL = ("gradient_penalty",)
 CHECKS = [
-    Check("gradient_penalty matches minigan's (same eps, weight 10 and 1)", check_value, timeout=20.0),
-    Check("gradient_penalty for inputs with more than 2 axes", check_value_nd, timeout=20.0),
+    Check("gradient_penalty matches minigan's (same eps, weight 10 and 1)", _value_probe(_setup_2d),
+          _value_judge(_setup_2d, "batches of shape (8, 2)"), points=2, timeout=20.0, uses=ALL),
+    Check("gradient_penalty for inputs with more than 2 axes", _value_probe(_setup_nd),
+          _value_judge(_setup_nd, "batches of shape (5, 2, 3), eps of shape (5, 1, 1)"), timeout=20.0, uses=ALL),
     Check("gradient of the penalty w.r.t. the critic's weights (double backward) matches finite differences",
-          check_double_backward, timeout=30.0),
-    Check("gradient_penalty with eps=None draws random interpolation weights", check_random_eps, timeout=20.0),
+          probe_double_backward, judge_double_backward, points=3, timeout=30.0, uses=ALL,
+          needs=("gradient_penalty matches minigan's (same eps, weight 10 and 1)",)),
+    Check("gradient_penalty with eps=None draws random interpolation weights", probe_random_eps, judge_random_eps,
+          timeout=20.0, uses=ALL),
 ]

@@ -8,6 +8,10 @@ Each region between a ``### BEGIN SOLUTION`` and a ``### END SOLUTION`` line is 
 The markers stay, so a template blanks to itself and a filled-in file can be blanked again;
 everything outside them (signatures, docstrings, hints) is copied unchanged, so the handout never
 drifts from the solution it was made from. Regions must lie inside function bodies.
+
+Where the solutions are not installed (a student's copy of minigan may ship without them), the
+blank templates shipped in ``minigan/assignments/templates/`` are written instead; a test keeps
+them equal to the blanked solutions.
 """
 import argparse
 import ast
@@ -77,6 +81,18 @@ def blank_source(source, filename="<source>"):
     return result
 
 
+def template_text(assignment):
+    """The handout of ``assignment``: its blanked solution, or the shipped template without one."""
+    if os.path.exists(assignment.solution_path):
+        with open(assignment.solution_path, encoding="utf-8") as f:
+            return blank_source(f.read(), assignment.filename)
+    if os.path.exists(assignment.template_path):
+        with open(assignment.template_path, encoding="utf-8") as f:
+            return f.read()
+    raise FileNotFoundError(f"{assignment.name}: neither the solution {assignment.solution_path} nor the template "
+                            f"{assignment.template_path} exists; reinstall minigan")
+
+
 def make_student(out_dir, names=None, force=False):
     """Write the student versions of the named assignments (default: all) into ``out_dir``;
     the list of paths written. An existing, different file is only overwritten with ``force``."""
@@ -84,8 +100,7 @@ def make_student(out_dir, names=None, force=False):
     os.makedirs(out_dir, exist_ok=True)
     planned = []
     for a in assignments:
-        with open(a.solution_path, encoding="utf-8") as f:
-            text = blank_source(f.read(), a.filename)
+        text = template_text(a)
         target = os.path.join(out_dir, a.filename)
         if os.path.exists(target) and not force:
             with open(target, encoding="utf-8") as f:
@@ -107,10 +122,15 @@ def main(argv=None):
                         help=f"assignments to write (default: all of {', '.join(ASSIGNMENTS)})")
     parser.add_argument("--out", required=True, help="folder to write the templates into (created if needed)")
     parser.add_argument("--force", action="store_true", help="overwrite files that differ from the template")
+    parser.add_argument("--assignments", metavar="DIR", action="append", default=[], dest="folders",
+                        help="a teacher's assignments folder (its assignments.json); then name its assignments")
     args = parser.parse_args(argv)
+    from minigan.assignments.plugins import PluginError, load_folder
     try:
+        for folder in args.folders:
+            load_folder(folder)
         paths = make_student(args.out, args.assignments or None, force=args.force)
-    except (KeyError, FileExistsError, MarkerError) as err:
+    except (KeyError, FileExistsError, FileNotFoundError, MarkerError, PluginError) as err:
         print(f"make_student: error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
         return 2
     for path in paths:
