@@ -325,8 +325,13 @@ def main(argv=None):
     if not os.path.exists(args.path):
         print(f"minigan.grade: error: no such file: {args.path}", file=sys.stderr)
         return 2
-    if args.timeout is not None and args.timeout <= 0:
-        print(f"minigan.grade: error: --timeout must be positive, got {args.timeout:g}", file=sys.stderr)
+    if args.timeout is not None and not (0 < args.timeout < float("inf")):   # NaN fails too
+        print(f"minigan.grade: error: --timeout must be a positive finite number of seconds, got {args.timeout:g}",
+              file=sys.stderr)
+        return 2
+    if not os.path.isdir(args.path) and not args.path.endswith(".py"):
+        print(f"minigan.grade: error: {args.path} is not a Python file; give the student's .py file "
+              "or a folder of them", file=sys.stderr)
         return 2
     if args.workers is not None and args.workers < 1:
         print(f"minigan.grade: error: --workers must be at least 1, got {args.workers}", file=sys.stderr)

@@ -256,3 +256,17 @@ def test_theory_checks_out_and_seed_before_computing(tmp_path):
         result = subprocess.run([sys.executable, "-m", "minigan.theory", *args], capture_output=True, text=True,
                                 timeout=60)
         assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_grader_and_handout_maker_inputs_are_one_line_errors(tmp_path):
+    submission = tmp_path / "a1.txt"
+    submission.write_text("x = 1\n")
+    py = tmp_path / "a1.py"
+    py.write_text("x = 1\n")
+    for cmd, message in (
+            (["minigan.grade", "A1", str(py), "--timeout", "nan"], "--timeout must be a positive finite number"),
+            (["minigan.grade", "A1", str(submission)], "is not a Python file"),
+            (["minigan.assignments.make_student", "--out", "/proc/minigan-cannot-write-here"], "make_student: error:")):
+        result = subprocess.run([sys.executable, "-m", *cmd], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and message in result.stderr, (cmd, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -130,7 +130,7 @@ def main(argv=None):
         for folder in args.folders:
             load_folder(folder)
         paths = make_student(args.out, args.assignments or None, force=args.force)
-    except (KeyError, FileExistsError, FileNotFoundError, MarkerError, PluginError) as err:
+    except (KeyError, OSError, MarkerError, PluginError) as err:   # OSError: an unwritable or missing --out
         print(f"make_student: error: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
         return 2
     for path in paths:
