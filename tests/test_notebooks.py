@@ -11,15 +11,19 @@ import pathlib
 
 import pytest
 
-jupytext = pytest.importorskip("jupytext", reason="the notebook tests need jupytext: pip install -e '.[dev]'")
-nbformat = pytest.importorskip("nbformat")
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "tutorials"
 SCRIPTS = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
+DEV = "pip install -e '.[dev]'"
 REGENERATE = "regenerate them with: python tutorials/make_notebooks.py"
 CELL_TIMEOUT_S = 300  # per cell; fast mode needs seconds, a loaded 2-core machine many more
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # a kernel's default; set in case Agg is inherited
+
+
+def _jupyter():
+    """jupytext and nbformat, or a skip naming the install that brings them."""
+    return (pytest.importorskip("jupytext", reason=f"the notebook tests need jupytext: {DEV}"),
+            pytest.importorskip("nbformat", reason=f"the notebook tests need nbformat: {DEV}"))
 
 
 def _make_notebooks():
@@ -41,6 +45,7 @@ def test_every_script_has_its_notebook_and_no_notebook_is_orphaned():
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_notebook_is_in_sync_with_its_script(script):
+    jupytext, nbformat = _jupyter()
     notebook_path = script.with_suffix(".ipynb")
     if not notebook_path.exists():
         pytest.fail(f"{notebook_path.name} is missing; {REGENERATE}")
@@ -56,14 +61,23 @@ def test_notebook_is_in_sync_with_its_script(script):
     assert not with_outputs, f"{notebook_path.name} was saved with outputs in cells {with_outputs}; {REGENERATE}"
 
 
-def test_the_generator_writes_what_is_checked_in(tmp_path):
-    """make_notebooks.py is deterministic: what it would write now is byte for byte what is checked
-    in (cell ids included), so regenerating an unchanged tutorial leaves git clean."""
+def test_the_generator_is_deterministic_and_made_what_is_checked_in(tmp_path):
+    """Regenerating an unchanged tutorial leaves git clean: make_notebooks.py writes the same bytes
+    every time (jupytext alone would draw new random cell ids), and the checked-in notebooks carry
+    its numbered ids, so they were written by it."""
+    jupytext, nbformat = _jupyter()
     make = _make_notebooks()
-    script = SCRIPTS[0]
-    fresh = tmp_path / script.with_suffix(".ipynb").name
-    jupytext.write(make.notebook_for(script), fresh)
-    assert fresh.read_text() == script.with_suffix(".ipynb").read_text(), REGENERATE
+    runs = []
+    for run in range(2):
+        path = tmp_path / f"run{run}.ipynb"
+        jupytext.write(make.notebook_for(SCRIPTS[0]), path)
+        runs.append(path.read_bytes())
+    assert runs[0] == runs[1]
+    for script in SCRIPTS:
+        notebook = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
+        ids = [cell.id for cell in notebook.cells]
+        assert ids == [f"cell-{i:02d}" for i in range(len(ids))], f"{script.stem}.ipynb: {REGENERATE}"
+        assert notebook.metadata.get("kernelspec", {}).get("name") == "python3", f"{script.stem}.ipynb: {REGENERATE}"
 
 
 def _inline_pngs(notebook):
@@ -73,8 +87,9 @@ def _inline_pngs(notebook):
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_notebook_runs_in_fast_mode_and_shows_every_saved_figure(script, tmp_path, monkeypatch):
-    nbclient = pytest.importorskip("nbclient", reason="executing notebooks needs nbclient: pip install -e '.[dev]'")
-    pytest.importorskip("ipykernel", reason="executing notebooks needs ipykernel: pip install -e '.[dev]'")
+    _, nbformat = _jupyter()
+    nbclient = pytest.importorskip("nbclient", reason=f"executing notebooks needs nbclient: {DEV}")
+    pytest.importorskip("ipykernel", reason=f"executing notebooks needs ipykernel: {DEV}")
     out = tmp_path / "figures"
     # the kernel inherits this process's environment; PYTHONPATH makes it import this checkout's
     # minigan, not whichever one is installed
