@@ -1,13 +1,15 @@
 """Figures for watching a GAN learn: sample grids, histograms, scatters, loss curves, D vs D*.
 
-Host-side NumPy arrays in, a PNG out: each save_* creates missing directories and returns the path.
-Figures are plain ``Figure`` objects on the Agg canvas (no display, no pyplot state), freed when
-their function returns, so a training loop leaks nothing. Colours follow Goodfellow et al. (2014),
+Host-side NumPy arrays in, a PNG out: each save_* creates missing directories and returns the path
+(and, in a Jupyter kernel, also shows the PNG inline). Figures are plain ``Figure`` objects on the
+Agg canvas (no display, no pyplot state), freed when their function returns, so a training loop
+leaks nothing. Colours follow Goodfellow et al. (2014),
 Figure 1: data black, generator green, discriminator blue.
 """
 import math
 import os
 import pathlib
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -31,11 +33,29 @@ def new_figure(width, height):
 
 
 def save_figure(fig, path):
-    """Write ``fig`` as a PNG (whatever the suffix), creating parent directories."""
+    """Write ``fig`` as a PNG (whatever the suffix), creating parent directories; in a Jupyter
+    kernel, also show it inline."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
+    _show_inline(fig, path)
     return path
+
+
+def _show_inline(fig, path):
+    """Display the PNG just written at ``path`` when running in a Jupyter kernel; elsewhere nothing.
+
+    IPython is looked up, never imported: a kernel has always imported it, a script never needs it.
+    Figures pyplot manages (a caller's, drawn on through ``ax_list``) are left alone: the inline
+    backend shows those when the cell ends, and showing them here too would show them twice.
+    The saved bytes are shown, not the figure, so the notebook shows exactly what is on disk.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if getattr(shell, "kernel", None) is None or fig.canvas.manager is not None:
+        return
+    from IPython.display import Image, display
+    display(Image(data=path.read_bytes(), format="png"))
 
 
 def _finite(values, name, dim):

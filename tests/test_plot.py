@@ -1,4 +1,6 @@
 """Plots: exact grid tiling, every save_* writes a readable PNG, input errors, no leaks in loops."""
+import sys
+
 import numpy as np
 import pytest
 from matplotlib.image import imread
@@ -183,3 +185,50 @@ def test_saving_in_a_loop_leaves_no_figures_open(tmp_path):
         plot.save_image_grid(tmp_path / "loop.png", images)
     assert plt.get_fignums() == []
     _read_png(tmp_path / "loop.png")
+
+
+# ------------------------------------------------------------------ inline display in a Jupyter kernel
+
+class _KernelShell:
+    kernel = object()  # what tells a Jupyter kernel's shell from a terminal IPython's
+
+
+def _displayed(monkeypatch, shell):
+    """Route IPython.display.display into a list, with ``shell`` as the running IPython."""
+    IPython = pytest.importorskip("IPython")
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    return shown
+
+
+def test_in_a_kernel_every_save_shows_the_saved_png_once(tmp_path, monkeypatch):
+    shown = _displayed(monkeypatch, _KernelShell())
+    paths = [plot.save_image_grid(tmp_path / "grid.png", np.zeros((4, 8, 8))),
+             plot.save_loss_curves(tmp_path / "curves.png", _metrics()),
+             plot.save_discriminator_panels(tmp_path / "panels.png", [_panel(0.0, "a"), _panel(1.0, "b")])]
+    assert [image.data for image in shown] == [p.read_bytes() for p in paths]
+    assert all(image.format == "png" for image in shown)
+
+
+def test_outside_a_kernel_nothing_is_shown_and_ipython_is_not_imported(tmp_path, monkeypatch):
+    shown = _displayed(monkeypatch, None)  # IPython imported but not running (a plain script)
+    plot.save_image_grid(tmp_path / "a.png", np.zeros((4, 8, 8)))
+    _displayed(monkeypatch, object())  # a terminal IPython: its shell has no kernel
+    plot.save_image_grid(tmp_path / "b.png", np.zeros((4, 8, 8)))
+    assert shown == []
+    monkeypatch.delitem(sys.modules, "IPython")  # restored afterwards by monkeypatch
+    plot.save_image_grid(tmp_path / "c.png", np.zeros((4, 8, 8)))
+    assert "IPython" not in sys.modules
+
+
+def test_in_a_kernel_a_pyplot_figure_is_left_to_the_inline_backend(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()  # pyplot shows it when the cell ends; showing it here too would double it
+    shown = _displayed(monkeypatch, _KernelShell())  # after pyplot has looked for IPython's hooks
+    try:
+        plot.save_discriminator_figure(tmp_path / "mine.png", **_panel(0.0, "t"), ax_list=ax)
+    finally:
+        plt.close(fig)
+    assert shown == [] and (tmp_path / "mine.png").exists()
