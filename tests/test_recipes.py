@@ -26,7 +26,7 @@ def test_every_row_resolves_to_every_field_and_says_where_it_comes_from():
         assert set(settings) == set(FIELDS) and source == row["source"]
         assert row["measured"] and "to be measured" not in row["measured"], (dataset, loss)
         assert (settings["steps"] is None) != (settings["epochs"] is None), "a row gives steps or epochs"
-        for key in set(row) - {"source", "measured"}:
+        for key in set(row) - {"source", "measured", "packed"}:
             assert key in FIELDS and settings[key] == row[key], key
 
 
@@ -42,6 +42,14 @@ def test_resolve_layers_loss_then_dataset_then_row_then_flags():
     assert by_epochs["epochs"] == 3 and by_epochs["steps"] is None     # a given length replaces the row's
     by_steps, _ = resolve("digits", "nonsaturating", {"steps": 7})
     assert by_steps["steps"] == 7 and by_steps["epochs"] is None
+
+
+def test_a_packed_run_takes_the_rows_packed_length_unless_one_is_given():
+    plain, _ = resolve("ring", "nonsaturating")
+    packed, _ = resolve("ring", "nonsaturating", {"pack": 2})
+    assert packed["steps"] == RECIPES["ring", "nonsaturating"]["packed"]["steps"] != plain["steps"]
+    assert resolve("ring", "nonsaturating", {"pack": 2, "steps": 10})[0]["steps"] == 10
+    assert resolve("ring", "nonsaturating", {"pack": 2, "epochs": 1})[0]["steps"] is None
 
 
 @pytest.mark.parametrize("call, message", [
