@@ -205,7 +205,7 @@ def _plain(value):
 def default_threads(model):
     """One BLAS thread for small matrices (measured: 300 toy steps took 40 s with two threads on a
     busy 2-core machine, 1.9 s with one); every core for the MNIST-sized MLPs."""
-    return 1 if model in ("toy", "small") else (os.cpu_count() or 1)
+    return 1 if model in ("toy", "toy-wide", "small") else (os.cpu_count() or 1)
 
 
 def build_models(config):

@@ -9,6 +9,7 @@ mlp            256-512-1024, LeakyReLU 0.2  1024-512-256, LeakyReLU 0.2 (MNIST c
 mlp-bn         same + BatchNorm1d           same + Dropout(0.3)
 small          128-256                      256-128 (the 8x8 digits, about a minute on a CPU)
 toy            128-128-128, ReLU            128-128-128, LeakyReLU 0.2 (1-D and 2-D data)
+toy-wide       256-256-256, ReLU            256-256-256, LeakyReLU 0.2 (the 25-mode grid)
 =============  ===========================  ===========================================
 
 The generator's output is Tanh for images in [-1, 1] and linear for toy data; the
@@ -22,6 +23,7 @@ PRESETS = {
     "mlp-bn": ((256, 512, 1024), (1024, 512, 256), "leaky_relu", True, 0.3),
     "small": ((128, 256), (256, 128), "leaky_relu", False, 0.0),
     "toy": ((128, 128, 128), (128, 128, 128), "relu", False, 0.0),
+    "toy-wide": ((256, 256, 256), (256, 256, 256), "relu", False, 0.0),
 }
 
 

@@ -63,11 +63,17 @@ RECIPES = {
         epochs=None,
         source="Gulrajani et al. 2017, their toy code (batch 256, 5 critic steps, Adam betas (0.5, 0.9), "
                "lambda 0.1: 'smaller lambda seems to help for toy tasks'); lr, decay and EMA from our own search",
-        measured="to be measured"),
+        measured="5 seeds: modes 8 8 8 8 8, HQ 71.9 77.8 71.4 73.2 63.8% (mean 71.6%); 158 s wall for the "
+                 "last seed on a lightly loaded machine (the others ran beside other jobs). Lambda 10 with "
+                 "lr 1e-3 and the same decay: 2.5/8 modes, 0.2% HQ (4 seeds)"),
     ("grid", "nonsaturating"): dict(
-        batch_size=256, lr_g=1e-3, lr_d=2e-3, lr_schedule="linear", ema=0.999, steps=6000, epochs=None,
-        source="PacGAN's grid (Lin et al. 2018); lr, batch and decay from our own search",
-        measured="to be measured"),
+        model="toy-wide", batch_size=256, lr_g=1e-3, lr_d=1e-3, lr_schedule="linear", ema=0.999, steps=6000,
+        epochs=None,
+        source="PacGAN's grid (Lin et al. 2018); a wider toy model, lr, batch, decay and EMA from our own search",
+        measured="4 seeds: modes 20 18 21 18 (mean 19.2/25), HQ 71.6 59.6 68.6 79.2% (mean 69.8%): SHORT of "
+                 "the asked 20/25 and 80%. Tried (4 seeds each): toy model with D at 2x lr 15.0/25 74.1%, "
+                 "same for 16,000 steps 13.0/25 94.2%, batch 512 8,000 steps 15.5/25 86.5%, equal lr "
+                 "17.2/25 52.4%. --pack 2 covers more modes"),
 }
 
 
