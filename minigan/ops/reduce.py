@@ -21,8 +21,12 @@ class Sum(Function):
         self.in_shape, self.axes = a.shape, axes
         return a.sum(axis=axes, keepdims=keepdims)
 
-    def backward(self, grad):
-        return (grad.reshape(kept_shape(self.in_shape, self.axes)).broadcast_to(self.in_shape),)
+    def backward(self, grad): return (_unreduce(grad, self.in_shape, self.axes),)
+
+
+def _unreduce(grad, in_shape, axes):
+    """A reduction's gradient broadcast back over the input's shape (the reduced axes restored)."""
+    return grad.reshape(kept_shape(in_shape, axes)).broadcast_to(in_shape)
 
 
 def sum(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -30,8 +34,7 @@ def sum(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return Sum.apply(a, axes=axes, keepdims=keepdims)
 
 
-def _count(a, axes):
-    return math.prod(a.shape[ax] for ax in axes)
+def _count(a, axes): return math.prod(a.shape[ax] for ax in axes)
 
 
 def mean(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -90,19 +93,16 @@ class Max(Function):
             self.keep, self.scale = positions == self.indices, None
         return top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
-    def backward(self, grad):
-        kept = grad.reshape(kept_shape(self.in_shape, self.axes)).broadcast_to(self.in_shape)
-        return (mask(kept, self.keep, self.scale),)
+    def backward(self, grad): return (mask(_unreduce(grad, self.in_shape, self.axes), self.keep, self.scale),)
 
 
 def max(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """NumPy's max (``axis=``: the values) or PyTorch's (``dim=``: values and indices)."""
+    axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
-        axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
         return Max.apply(a, axes=axes, keepdims=keepdims, ties="split")
     if not isinstance(dim, int):
         raise TypeError(f"max(dim=...) takes one int dimension, got {dim!r}; use amax for several")
-    axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
     out = Max.apply(a, axes=axes, keepdims=keepdims, ties="first")
     indices = out._ctx.indices if out._ctx is not None else a.data.argmax(axis=axes[0], keepdims=True)
     indices = indices if keepdims else indices.reshape(out.shape)
@@ -166,8 +166,7 @@ class BroadcastTo(Function):
         self.in_shape = a.shape
         return self.xp.broadcast_to(a, shape)
 
-    def backward(self, grad):
-        return (sum_to(grad, self.in_shape),)
+    def backward(self, grad): return (sum_to(grad, self.in_shape),)
 
 
 def broadcast_to(a, shape):
@@ -191,10 +190,7 @@ class SumTo(Function):
         out = a.sum(axis=axes, keepdims=True) if axes else a
         return out.reshape(shape)
 
-    def backward(self, grad):
-        return (grad.broadcast_to(self.in_shape),)
+    def backward(self, grad): return (grad.broadcast_to(self.in_shape),)
 
 
-def sum_to(t, shape):
-    shape = tuple(shape)
-    return t if t.shape == shape else SumTo.apply(t, shape=shape)
+def sum_to(t, shape): return t if t.shape == tuple(shape) else SumTo.apply(t, shape=tuple(shape))

@@ -33,8 +33,7 @@ class Mask(Function):
             out *= scale
         return out
 
-    def backward(self, grad):
-        return (Mask.apply(grad, keep=self.keep, scale=self.scale),)
+    def backward(self, grad): return (Mask.apply(grad, keep=self.keep, scale=self.scale),)
 
 
 def mask(a, keep, scale=None):
@@ -78,12 +77,8 @@ class Maximum(Function):
                 mask(grad, ~wins, half) if self.needs_input_grad[1] else None)
 
 
-def maximum(a, b):
-    return Maximum.apply(*as_pair(a, b), larger="maximum")
-
-
-def minimum(a, b):
-    return Maximum.apply(*as_pair(a, b), larger="minimum")
+def maximum(a, b): return Maximum.apply(*as_pair(a, b), larger="maximum")
+def minimum(a, b): return Maximum.apply(*as_pair(a, b), larger="minimum")
 
 
 class Clip(Function):
@@ -96,8 +91,7 @@ class Clip(Function):
         self.inside = inside
         return self.xp.clip(a, lo, hi)
 
-    def backward(self, grad):
-        return (mask(grad, self.inside),)
+    def backward(self, grad): return (mask(grad, self.inside),)
 
 
 def clip(a, min=None, max=None):
@@ -119,12 +113,10 @@ class ReLU(Function):
         self.keep = ~(out <= 0)
         return out
 
-    def backward(self, grad):
-        return (mask(grad, self.keep),)
+    def backward(self, grad): return (mask(grad, self.keep),)
 
 
-def relu(a):
-    return ReLU.apply(a)
+def relu(a): return ReLU.apply(a)
 
 
 # ---- comparisons and argmax: constant results, no gradient ----------------------------------
@@ -143,5 +135,4 @@ def argmax(a, dim=None, keepdim=False):
     return Tensor(a.backend.xp.asarray(out), _backend=a.backend)
 
 
-def argmin(a, dim=None, keepdim=False):
-    return argmax(-a, dim, keepdim)
+def argmin(a, dim=None, keepdim=False): return argmax(-a, dim, keepdim)
