@@ -5,11 +5,10 @@ Shapes are given as PyTorch and NumPy users write them: ``zeros(2, 3)`` or ``zer
 import numpy as np  # host-side only: inspecting host data handed to tensor()
 
 from minigan import backend as _backend
+from minigan.ops.coerce import shape_args
 from minigan.tensor import Tensor
 
 _default = {"dtype": np.dtype("float32")}
-
-
 
 
 def set_default_dtype(dtype):
@@ -57,7 +56,7 @@ def _to_host(data):
 
 
 def _shape(size):
-    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    shape = shape_args(size)
     if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
         raise ValueError(f"a shape is non-negative ints, given as f(2, 3) or f((2, 3)); got {size}")
     return shape

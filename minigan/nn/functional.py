@@ -1,19 +1,9 @@
 """Functional forms of the layers, and the losses. ``import minigan.nn.functional as F``."""
 from minigan import ops
+# activations re-exported, so F.relu etc. work as in PyTorch
+from minigan.ops import leaky_relu, linear, log_sigmoid, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from minigan.ops.loss import BinaryCrossEntropy
 from minigan.tensor import Tensor
-
-# activations (re-exported so F.relu etc. work as in PyTorch)
-relu = ops.relu
-sigmoid = ops.sigmoid
-tanh = ops.tanh
-softplus = ops.softplus
-log_sigmoid = ops.log_sigmoid
-linear = ops.linear
-
-
-def leaky_relu(x, negative_slope=0.01):
-    return ops.leaky_relu(x, negative_slope)
 
 
 def dropout(x, p=0.5, training=True):
@@ -67,17 +57,13 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Tr
 
 
 # ---- losses ----------------------------------------------------------------------------------
-_REDUCTIONS = ("mean", "sum", "none")
+_REDUCTIONS = {"mean": ops.mean, "sum": ops.sum, "none": lambda loss: loss}
 
 
 def _reduce(loss, reduction, name):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if reduction not in tuple(_REDUCTIONS):  # a tuple: compared with ==, never hashed
+        raise ValueError(f"{name}: reduction must be one of {tuple(_REDUCTIONS)}, got {reduction!r}")
+    return _REDUCTIONS[reduction](loss)
 
 
 def _check_pair(name, input_, target):
@@ -104,13 +90,6 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     target = _check_pair("binary_cross_entropy_with_logits", input, target)
     loss = target * ops.softplus(-input) + (1.0 - target) * ops.softplus(input)
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
-
-
-def log_softmax(x, axis=-1):
-    """log softmax(x) = x - max(x) - log sum exp(x - max(x)); the shift keeps exp() from overflowing
-    and, being constant per row, changes nothing (so it is detached)."""
-    shifted = x - x.max(axis=axis, keepdims=True).detach()
-    return shifted - ops.log(ops.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def cross_entropy(logits, labels, reduction="mean"):

@@ -37,6 +37,11 @@ def binary(cls, name, a, b, **params):
         raise
 
 
+def shape_args(shape):
+    """The shape of f(2, 3) and of f((2, 3)) alike: (2, 3)."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+
 def normalize_axes(axis, ndim):
     """Sorted non-negative axes; None means all of them."""
     if axis is None:

@@ -5,6 +5,7 @@ changed in place since, backward raises instead of silently using the new values
 Function.check_versions). As in PyTorch, a leaf that requires grad may only be changed under
 ``no_grad()`` (as optimizers do).
 """
+from minigan.ops.shape import normalize_index
 from minigan.tensor import Tensor, is_grad_enabled
 
 
@@ -45,7 +46,6 @@ def clamp_(t, min=None, max=None): return _modify(t, t.backend.xp.clip(t.data, m
 
 def setitem(t, index, value):
     """``x[index] = value`` (and so ``x[0] += 1``), in place."""
-    from minigan.ops.shape import _normalize_index
     _modify(t)  # checks first: nothing is written if the change is refused
-    t.data[_normalize_index(index, t.backend)] = _value(t, value)
+    t.data[normalize_index(index, t.backend)] = _value(t, value)
     return None

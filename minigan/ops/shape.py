@@ -1,5 +1,9 @@
 """Shape primitives: reshape, transpose, indexing and concatenation. No arithmetic happens here."""
-from minigan.ops.coerce import as_tensor
+import math
+
+import numpy as np  # host-side only: the inverse of a permutation
+
+from minigan.ops.coerce import as_tensor, shape_args
 from minigan.tensor import Function, Tensor
 
 
@@ -10,18 +14,12 @@ class Reshape(Function):
         self.in_shape = a.shape
         return a.reshape(shape)
 
-    def backward(self, grad):
-        return (grad.reshape(self.in_shape),)
-
-
-def _shape_args(shape):
-    """f(2, 3) and f((2, 3)) alike."""
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    def backward(self, grad): return (grad.reshape(self.in_shape),)
 
 
 def reshape(a, *shape):
     """a.reshape(2, 3) or a.reshape((2, 3)); PyTorch's ``view`` is the same here."""
-    return Reshape.apply(a, shape=_shape_args(shape))
+    return Reshape.apply(a, shape=shape_args(shape))
 
 
 view = reshape
@@ -29,10 +27,8 @@ view = reshape
 
 def flatten(a, start_dim=0, end_dim=-1):
     """PyTorch's flatten: dimensions start_dim..end_dim merged into one (all of them by default)."""
-    if a.ndim == 0:
-        return a.reshape(1)
-    start, end = start_dim % a.ndim, end_dim % a.ndim
-    return a.reshape(a.shape[:start] + (-1,) + a.shape[end + 1:])
+    start, end = start_dim % max(a.ndim, 1), end_dim % max(a.ndim, 1)  # a 0-d tensor becomes shape (1,)
+    return a.reshape(a.shape[:start] + (math.prod(a.shape[start:end + 1]),) + a.shape[end + 1:])
 
 
 def squeeze(a, dim=None):
@@ -55,16 +51,12 @@ class Transpose(Function):
         self.axes = axes
         return a.transpose(axes)
 
-    def backward(self, grad):
-        inverse = [0] * len(self.axes)
-        for i, ax in enumerate(self.axes):
-            inverse[ax] = i
-        return (grad.permute(inverse),)
+    def backward(self, grad): return (grad.permute(tuple(int(i) for i in np.argsort(self.axes))),)
 
 
 def permute(a, *dims):
     """Axes reordered: output axis i is input axis dims[i] (PyTorch's permute, NumPy's transpose)."""
-    dims = _shape_args(dims)
+    dims = shape_args(dims)
     if any(not -a.ndim <= d < a.ndim for d in dims) or sorted(d % a.ndim for d in dims) != list(range(a.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions of {a.shape}")
     return Transpose.apply(a, axes=tuple(d % a.ndim for d in dims))
@@ -99,8 +91,7 @@ class GetItem(Function):
         self.in_shape, self.index = a.shape, index
         return a[index]
 
-    def backward(self, grad):
-        return (IndexAdd.apply(grad, index=self.index, shape=self.in_shape),)
+    def backward(self, grad): return (IndexAdd.apply(grad, index=self.index, shape=self.in_shape),)
 
 
 class IndexAdd(Function):
@@ -116,15 +107,13 @@ class IndexAdd(Function):
             self.backend.index_add(out, index, values)
         return out
 
-    def backward(self, grad):
-        return (grad[self.index],)
+    def backward(self, grad): return (grad[self.index],)
 
 
-def getitem(a, index):
-    return GetItem.apply(a, index=_normalize_index(index, a.backend))
+def getitem(a, index): return GetItem.apply(a, index=normalize_index(index, a.backend))
 
 
-def _normalize_index(index, backend):
+def normalize_index(index, backend):
     """Tensors and host index arrays inside an index become arrays of the backend."""
     parts = index if isinstance(index, tuple) else (index,)
     fixed = []
