@@ -1,7 +1,7 @@
 """Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), PyTorch's rules."""
 import math
 
-from minigan.optim.optimizer import Optimizer
+from minigan.optim.optimizer import Optimizer, moving_average_
 
 
 class Adam(Optimizer):
@@ -41,19 +41,12 @@ class Adam(Optimizer):
         # t counts this parameter's own updates: one skipped for lack of a gradient does not age
         # its bias correction (PyTorch's rule)
         t = state["step"] = state["step"] + 1
-        if group["maximize"]:
-            grad = -grad
         if wd and self.decoupled_weight_decay:
             param *= 1.0 - lr * wd
-        elif wd:
-            grad = grad + wd * param
-        m *= b1                                          # m = b1 m + (1 - b1) g
-        xp.multiply(grad, 1.0 - b1, out=tmp)
-        m += tmp
-        v *= b2                                          # v = b2 v + (1 - b2) g^2
+        grad = self._followed_grad(grad, param, group, l2=not self.decoupled_weight_decay)
+        moving_average_(m, b1, grad, 1.0 - b1, tmp, xp)  # m = b1 m + (1 - b1) g
         xp.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - b2
-        v += tmp
+        moving_average_(v, b2, tmp, 1.0 - b2, tmp, xp)   # v = b2 v + (1 - b2) g^2
         if group["amsgrad"]:                             # the denominator never shrinks
             v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         # Both bias corrections folded into two scalars (same value, two fewer array passes):

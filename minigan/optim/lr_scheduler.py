@@ -42,8 +42,7 @@ class LRScheduler:
         self.step()
         self._is_initial = False
 
-    def get_lr(self):
-        raise NotImplementedError
+    def get_lr(self): raise NotImplementedError
 
     def get_last_lr(self):
         """The lrs the last step set, one per parameter group."""
@@ -54,16 +53,11 @@ class LRScheduler:
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._group_lrs()
 
-    def _group_lrs(self):
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+    def _group_lrs(self): return [group["lr"] for group in self.optimizer.param_groups]
+    def state_dict(self): return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+    def load_state_dict(self, state_dict): self.__dict__.update(state_dict)
 
 
 class LambdaLR(LRScheduler):
@@ -78,8 +72,7 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+    def get_lr(self): return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self):
         """Functions cannot be saved: None in their place, or a callable object's attributes."""

@@ -23,35 +23,15 @@ class ParamState:
     its entry exists); iterating yields the parameters that have state, as PyTorch's does.
     """
 
-    def __init__(self):
-        self._entries = {}  # id(p) -> (p, state dict)
-
-    def __getitem__(self, param):
-        entry = self._entries.get(id(param))
-        if entry is None:
-            entry = self._entries[id(param)] = (param, {})
-        return entry[1]
-
-    def __setitem__(self, param, state):
-        self._entries[id(param)] = (param, state)
-
-    def __contains__(self, param):
-        return id(param) in self._entries
-
-    def __iter__(self):
-        return (p for p, _ in self._entries.values())
-
-    def __len__(self):
-        return len(self._entries)
-
-    def items(self):
-        return list(self._entries.values())
-
-    def clear(self):
-        self._entries.clear()
-
-    def __repr__(self):
-        return f"ParamState({len(self)} parameters with state)"
+    def __init__(self): self._entries = {}  # id(p) -> (p, state dict)
+    def __getitem__(self, param): return self._entries.setdefault(id(param), (param, {}))[1]
+    def __setitem__(self, param, state): self._entries[id(param)] = (param, state)
+    def __contains__(self, param): return id(param) in self._entries
+    def __iter__(self): return (p for p, _ in self._entries.values())
+    def __len__(self): return len(self._entries)
+    def items(self): return list(self._entries.values())
+    def clear(self): self._entries.clear()
+    def __repr__(self): return f"ParamState({len(self)} parameters with state)"
 
 
 class Optimizer:
@@ -142,6 +122,12 @@ class Optimizer:
         """Update the array ``param`` in place from ``grad``; ``tmp`` is a scratch array of its shape."""
         raise NotImplementedError
 
+    @staticmethod
+    def _followed_grad(grad, param, group, l2=True):
+        """The gradient an update follows: negated if ``maximize``, plus weight_decay * p (L2) if ``l2``."""
+        grad = -grad if group["maximize"] else grad
+        return grad + group["weight_decay"] * param if l2 and group["weight_decay"] else grad
+
     def __setattr__(self, name, value):
         # the old API's ``opt.lr = ...`` would now change nothing: say where the lr lives instead
         if name in self.__dict__.get("defaults", ()):
@@ -188,38 +174,38 @@ class Optimizer:
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}: the state has {len(saved_groups)} parameter groups, "
                              f"this optimizer {len(self.param_groups)}")
+        restored, by_index = [], {}  # checked in full before anything changes
         for i, (saved, own) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(own["params"]):
                 raise ValueError(f"{name}: parameter group {i} has {len(saved['params'])} parameters in "
                                  f"the state, {len(own['params'])} in this optimizer")
-        by_index = {int(k): p for saved, own in zip(saved_groups, self.param_groups)
-                    for k, p in zip(saved["params"], own["params"])}
+            unknown = set(saved) - set(own) - {"initial_lr"}   # a scheduler's base lr may be saved too
+            if unknown:  # a crafted or foreign file must not set arbitrary attributes (params=[] ...)
+                raise ValueError(f"{name}: parameter group {i} has unknown settings {sorted(unknown)}")
+            by_index.update(zip((int(k) for k in saved["params"]), own["params"]))
+            # JSON turned tuples (betas) into lists
+            group = {**own, **{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k != "params"}}
+            self._check_group(group)
+            restored.append(group)
         new_state = ParamState()
         for key, buffers in state_dict["state"].items():
             p = by_index.get(int(key))
             if p is None:
                 raise ValueError(f"{name}: the state has buffers for parameter {key}, which no group lists")
             new_state[p] = {k: _from_host(p, k, v, f"{name}: parameter {key}") for k, v in buffers.items()}
-        restored = []
-        for i, (saved, own) in enumerate(zip(saved_groups, self.param_groups)):
-            unknown = set(saved) - set(own) - {"initial_lr"}   # a scheduler's base lr may be saved too
-            if unknown:  # a crafted or foreign file must not set arbitrary attributes (params=[] ...)
-                raise ValueError(f"{name}: parameter group {i} has unknown settings {sorted(unknown)}")
-            group = dict(own)
-            for k, v in saved.items():
-                if k != "params":  # JSON turned tuples (betas) into lists
-                    group[k] = tuple(v) if isinstance(v, list) else v
-            self._check_group(group)
-            restored.append(group)
         for own, group in zip(self.param_groups, restored):
             own.update(group)
         self.state = new_state
 
 
-def _to_host(param, key, value):
-    if key == "step":
-        return int(value)
-    return param.backend.to_numpy(value).copy()
+def _to_host(param, key, value): return int(value) if key == "step" else param.backend.to_numpy(value).copy()
+
+
+def moving_average_(avg, decay, new, weight, tmp, xp):
+    """avg = decay * avg + weight * new, in place, through the scratch array ``tmp`` (``new`` may be tmp)."""
+    avg *= decay
+    xp.multiply(new, weight, out=tmp)
+    avg += tmp
 
 
 def _from_host(param, key, value, where):
