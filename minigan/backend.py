@@ -34,8 +34,7 @@ class Backend:
         """Device array -> NumPy array on the host (the single conversion point)."""
         return np.asarray(array)
 
-    def is_array(self, obj):
-        return isinstance(obj, self.array_type)
+    def is_array(self, obj): return isinstance(obj, self.array_type)
 
     def synchronize(self):
         """Wait for queued device work (nothing to wait for on the CPU)."""
@@ -46,24 +45,16 @@ class Backend:
         np.add.at(target, index, values)
 
     # --- randomness --------------------------------------------------------------------------
-    def manual_seed(self, seed):
-        self.rng = np.random.Generator(np.random.PCG64(seed))
-
-    def randn(self, shape, dtype):
-        return self.rng.standard_normal(shape, dtype=dtype)
+    def manual_seed(self, seed): self.rng = np.random.Generator(np.random.PCG64(seed))
+    def randn(self, shape, dtype): return self.rng.standard_normal(shape, dtype=dtype)
 
     def rand(self, shape, dtype):
         """Uniform on [0, 1)."""
         return self.rng.random(shape, dtype=dtype)
 
-    def get_rng_state(self):
-        return self.rng.bit_generator.state
-
-    def set_rng_state(self, state):
-        self.rng.bit_generator.state = state
-
-    def __repr__(self):
-        return f"<minigan backend {self.name!r}>"
+    def get_rng_state(self): return self.rng.bit_generator.state
+    def set_rng_state(self, state): self.rng.bit_generator.state = state
+    def __repr__(self): return f"<minigan backend {self.name!r}>"
 
 
 class CupyBackend(Backend):
@@ -91,14 +82,9 @@ class CupyBackend(Backend):
         self.array_type = cupy.ndarray
         self.manual_seed(0)
 
-    def asarray(self, data, dtype=None):
-        return self.cupy.array(data, dtype=dtype)
-
-    def to_numpy(self, array):
-        return self.cupy.asnumpy(array)
-
-    def synchronize(self):
-        self.cupy.cuda.get_current_stream().synchronize()
+    def asarray(self, data, dtype=None): return self.cupy.array(data, dtype=dtype)
+    def to_numpy(self, array): return self.cupy.asnumpy(array)
+    def synchronize(self): self.cupy.cuda.get_current_stream().synchronize()
 
     def index_add(self, target, index, values):
         import cupyx  # part of the cupy distribution
@@ -108,18 +94,13 @@ class CupyBackend(Backend):
         self.rng = self.cupy.random.RandomState(seed)
         self._seed, self._draws = seed, 0
 
-    def randn(self, shape, dtype):
-        return self.rng.standard_normal(shape, dtype=dtype)
-
-    def rand(self, shape, dtype):
-        return self.rng.random_sample(shape, dtype=dtype)
+    def rand(self, shape, dtype): return self.rng.random_sample(shape, dtype=dtype)  # randn: Backend's
 
     def get_rng_state(self):
         # cuRAND generators cannot be serialized; a resumed GPU run reseeds instead (documented).
         return {"seed": self._seed}
 
-    def set_rng_state(self, state):
-        self.manual_seed(state["seed"])
+    def set_rng_state(self, state): self.manual_seed(state["seed"])
 
 
 # name -> constructor. Other backends (a test-only one, say) add themselves with register_backend:
@@ -158,10 +139,6 @@ def set_backend(name):
 def get_backend():
     """The backend new tensors are created on."""
     return _current if _current is not None else set_backend("numpy")
-
-
-def backend_names():
-    return tuple(_FACTORIES)
 
 
 def backend_of_array(data):

@@ -32,8 +32,7 @@ class _GradMode(contextlib.ContextDecorator):
         self.__dict__.setdefault("saved", []).append(_state["grad_enabled"])
         _state["grad_enabled"] = self.mode
 
-    def __exit__(self, *exc):
-        _state["grad_enabled"] = self.saved.pop()
+    def __exit__(self, *exc): _state["grad_enabled"] = self.saved.pop()
 
 
 class no_grad(_GradMode):  # operations inside record no graph (evaluation, optimizer steps)
@@ -74,12 +73,10 @@ class Function:
     """
 
     saves_inputs, saves_output = True, False
+    inputs, needs_input_grad = (), ()  # set by apply when the graph is recorded
 
     def __init__(self, backend):
-        self.backend = backend
-        self.xp = backend.xp
-        self.inputs = ()
-        self.needs_input_grad = ()
+        self.backend, self.xp = backend, backend.xp
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -98,13 +95,10 @@ class Function:
             out._ctx = fn
         return out
 
-    def output(self):  # for backwards written in terms of the output (exp, sigmoid, tanh, sqrt)
-        return self._output()
+    def output(self): return self._output()  # for backwards written with the output (exp, sigmoid, sqrt)
 
     def check_versions(self, out):
-        modified = []
-        if self.versions is not None:
-            modified = [(t, v) for t, v in zip(self.inputs, self.versions) if t._version != v]
+        modified = [(t, v) for t, v in zip(self.inputs, self.versions or ()) if t._version != v]
         if self.saves_output and out._version != 0:
             modified.append((out, 0))
         for t, v in modified:
@@ -114,11 +108,8 @@ class Function:
                 f"{t._version}; expected version {v} instead. Recompute the forward pass after the "
                 "change (e.g. compute D(G(z)) again after stepping D's optimizer)")
 
-    def forward(self, *arrays, **params):
-        raise NotImplementedError
-
-    def backward(self, grad):
-        raise NotImplementedError
+    def forward(self, *arrays, **params): raise NotImplementedError
+    def backward(self, grad): raise NotImplementedError
 
 
 # --- Tensor ------------------------------------------------------------------------------------
@@ -163,8 +154,7 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(t)``: the values on the host (a copy from a GPU), not an object array."""
-        import numpy
-        return numpy.asarray(self.numpy(), dtype=dtype)
+        return np.asarray(self.numpy(), dtype=dtype)
 
     def requires_grad_(self, mode=True):
         if mode and self.data.dtype.kind != "f":

@@ -20,15 +20,6 @@ from minigan.ops.shape import (cat, concatenate, flatten, getitem, permute, resh
                                transpose, unsqueeze, view)
 from minigan.tensor import Tensor, is_grad_enabled
 
-__all__ = [
-    "add", "sub", "mul", "div", "neg", "pow", "matmul", "linear", "exp", "log", "sqrt", "abs", "clone",
-    "maximum", "minimum", "where", "clip", "clamp", "mask", "relu", "sum", "mean", "var", "std", "max", "min",
-    "amax", "amin", "norm", "argmax", "argmin", "reshape", "view", "flatten", "squeeze", "unsqueeze",
-    "transpose", "permute", "swapaxes", "broadcast_to", "sum_to", "getitem", "concatenate", "cat", "stack",
-    "sigmoid", "tanh", "leaky_relu", "softplus", "log_sigmoid", "softmax", "log_softmax", "compare",
-    "as_tensor", "to_dtype",
-]
-
 
 # ---- operators that need their operands swapped, or a comparison's name --------------------
 def _rsub(a, b): return sub(b, a)

@@ -5,33 +5,18 @@
 hyper-parameter (the defaults fill what a group leaves out), so a subclass's update reads them
 from ``group[...]`` and a scheduler changes them there.
 
-Tensors are never compared with ``==`` or looked up with ``in`` / ``list.index`` (``==`` is
-elementwise): parameters are told apart by identity, ``id(p)``.
+Tensors are never compared with ``==`` or looked up in lists (``==`` is elementwise): parameters
+are told apart by identity, ``id(p)``. ``optimizer.state`` is PyTorch's ``defaultdict(dict)`` keyed
+by the parameters themselves: a Tensor hashes by identity, and a dict finds a key by hash and
+identity, so no ``==`` is ever called (two live tensors never share a hash).
 """
+import collections
 import math
 import warnings
 
 import numpy as np
 
 from minigan.tensor import Tensor
-
-
-class ParamState:
-    """``optimizer.state[p]``: the dict of buffers of parameter ``p`` (created empty on first use).
-
-    Keyed by ``id(p)`` inside (each entry also keeps ``p`` alive, so an id is never reused while
-    its entry exists); iterating yields the parameters that have state, as PyTorch's does.
-    """
-
-    def __init__(self): self._entries = {}  # id(p) -> (p, state dict)
-    def __getitem__(self, param): return self._entries.setdefault(id(param), (param, {}))[1]
-    def __setitem__(self, param, state): self._entries[id(param)] = (param, state)
-    def __contains__(self, param): return id(param) in self._entries
-    def __iter__(self): return (p for p, _ in self._entries.values())
-    def __len__(self): return len(self._entries)
-    def items(self): return list(self._entries.values())
-    def clear(self): self._entries.clear()
-    def __repr__(self): return f"ParamState({len(self)} parameters with state)"
 
 
 class Optimizer:
@@ -43,7 +28,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(f"{name}: params should be an iterable of Tensors or dicts, but got a Tensor")
         self.defaults = defaults
-        self.state = ParamState()
+        self.state = collections.defaultdict(dict)  # p -> its buffers, created empty on first use
         self.param_groups = []
         self._scratch = {}  # id(p) -> one work array per parameter (not state: never checkpointed)
         groups = list(params)
@@ -187,7 +172,7 @@ class Optimizer:
             group = {**own, **{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k != "params"}}
             self._check_group(group)
             restored.append(group)
-        new_state = ParamState()
+        new_state = collections.defaultdict(dict)
         for key, buffers in state_dict["state"].items():
             p = by_index.get(int(key))
             if p is None:
