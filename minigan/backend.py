@@ -96,8 +96,7 @@ class CupyBackend(Backend):
 
     def rand(self, shape, dtype): return self.rng.random_sample(shape, dtype=dtype)  # randn: Backend's
 
-    def get_rng_state(self):
-        # cuRAND generators cannot be serialized; a resumed GPU run reseeds instead (documented).
+    def get_rng_state(self): # cuRAND generators cannot be serialized; a resumed GPU run reseeds instead (documented).
         return {"seed": self._seed}
 
     def set_rng_state(self, state): self.manual_seed(state["seed"])

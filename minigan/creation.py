@@ -19,8 +19,7 @@ def set_default_dtype(dtype):
     _default["dtype"] = dtype
 
 
-def get_default_dtype():
-    return _default["dtype"]
+def get_default_dtype(): return _default["dtype"]
 
 
 def tensor(data, requires_grad=False, dtype=None):
@@ -95,9 +94,7 @@ def rand(*size, dtype=None, requires_grad=False):
     return _filled(lambda be, s, d: be.rand(s, d), size, dtype, requires_grad)
 
 
-def zeros_like(t, dtype=None):
-    return Tensor(t.backend.xp.zeros_like(t.data, dtype=dtype), _backend=t.backend)
+def zeros_like(t, dtype=None): return Tensor(t.backend.xp.zeros_like(t.data, dtype=dtype), _backend=t.backend)
 
 
-def ones_like(t, dtype=None):
-    return Tensor(t.backend.xp.ones_like(t.data, dtype=dtype), _backend=t.backend)
+def ones_like(t, dtype=None): return Tensor(t.backend.xp.ones_like(t.data, dtype=dtype), _backend=t.backend)

@@ -15,8 +15,7 @@ class GradcheckError(AssertionError):
     """The analytic and the numerical gradient disagree."""
 
 
-def _as_tuple(x):
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+def _as_tuple(x): return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
 def _projection(outputs, directions):
@@ -50,8 +49,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     loss = _projection(outputs, directions)
     analytic = grad(loss, checked, allow_unused=True) if loss.requires_grad else [None] * len(checked)
 
-    def projected_value():
-        return _projection(_as_tuple(fn(*inputs)), directions).item()
+    def projected_value(): return _projection(_as_tuple(fn(*inputs)), directions).item()
 
     for t, g in zip(checked, analytic):
         g = np.zeros(t.shape) if g is None else g.numpy()

@@ -18,8 +18,7 @@ _state = {"grad_enabled": True}
 
 
 # --- grad mode ---------------------------------------------------------------------------------
-def is_grad_enabled():
-    return _state["grad_enabled"]
+def is_grad_enabled(): return _state["grad_enabled"]
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -75,8 +74,7 @@ class Function:
     saves_inputs, saves_output = True, False
     inputs, needs_input_grad = (), ()  # set by apply when the graph is recorded
 
-    def __init__(self, backend):
-        self.backend, self.xp = backend, backend.xp
+    def __init__(self, backend): self.backend, self.xp = backend, backend.xp
 
     @classmethod
     def apply(cls, *inputs, **params):

@@ -12,8 +12,7 @@ IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer updates (requires grad by default)."""
 
-    def __init__(self, data, requires_grad=True):
-        super().__init__(data, requires_grad=requires_grad)
+    def __init__(self, data, requires_grad=True): super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self): return "Parameter containing:\n" + super().__repr__()
 

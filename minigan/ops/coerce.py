@@ -4,8 +4,7 @@ import numbers
 from minigan.tensor import Tensor
 
 
-def is_scalar(x):
-    return isinstance(x, numbers.Number) and not isinstance(x, bool)
+def is_scalar(x): return isinstance(x, numbers.Number) and not isinstance(x, bool)
 
 
 def as_tensor(x, like):
