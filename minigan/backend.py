@@ -82,7 +82,6 @@ class CupyBackend(Backend):
         self.array_type = cupy.ndarray
         self.manual_seed(0)
 
-    def asarray(self, data, dtype=None): return self.cupy.array(data, dtype=dtype)
     def to_numpy(self, array): return self.cupy.asnumpy(array)
     def synchronize(self): self.cupy.cuda.get_current_stream().synchronize()
 

@@ -122,16 +122,14 @@ def relu(a): return ReLU.apply(a)
 # ---- comparisons and argmax: constant results, no gradient ----------------------------------
 def compare(a, b, how):
     """Elementwise comparison as a constant boolean tensor."""
-    b = as_tensor(b, a).data if not isinstance(b, Tensor) else b.data
+    b = as_tensor(b, a).data
     return Tensor(getattr(a.backend.xp, how)(a.data, b), _backend=a.backend)
 
 
 def argmax(a, dim=None, keepdim=False):
     """Index of the largest value (the first one at ties); over the flattened tensor if dim is None."""
     data = a.data.reshape(-1) if dim is None else a.data
-    out = data.argmax(axis=0 if dim is None else dim)
-    if keepdim and dim is not None:
-        out = a.backend.xp.expand_dims(out, dim)
+    out = data.argmax(axis=0 if dim is None else dim, keepdims=keepdim and dim is not None)
     return Tensor(a.backend.xp.asarray(out), _backend=a.backend)
 
 
