@@ -289,15 +289,11 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else grad_outputs or [None] * len(outputs)
-    for out in outputs:
-        if not out.requires_grad:
-            raise RuntimeError("grad(): an output does not require grad (no graph connects it to the inputs)")
+    if not all(out.requires_grad for out in outputs):
+        raise RuntimeError("grad(): an output does not require grad (no graph connects it to the inputs)")
     results = run_backward(outputs, grad_outputs, create_graph, retain_graph, inputs=inputs)
-    found = []
-    for i, t in enumerate(inputs):
-        g = results.get(id(t))
-        if g is None and not allow_unused:
-            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the outputs; "
-                               "pass allow_unused=True to get None for it")
-        found.append(g)
-    return tuple(found)
+    unused = [i for i, t in enumerate(inputs) if id(t) not in results]
+    if unused and not allow_unused:
+        raise RuntimeError(f"grad(): input {unused[0]} (shape {inputs[unused[0]].shape}) was not used to compute "
+                           "the outputs; pass allow_unused=True to get None for it")
+    return tuple(results.get(id(t)) for t in inputs)

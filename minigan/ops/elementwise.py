@@ -170,11 +170,8 @@ class Cast(Function):
     """a.astype(dtype); the gradient goes back in the input's dtype."""
     saves_inputs = False
 
-    def forward(self, a, dtype):
-        self.in_dtype = a.dtype
-        return a.astype(dtype)
-
-    def backward(self, grad): return (Cast.apply(grad, dtype=self.in_dtype),)
+    def forward(self, a, dtype): return a.astype(dtype)
+    def backward(self, grad): return (Cast.apply(grad, dtype=self.inputs[0].dtype),)
 
 
 def to_dtype(a, dtype): return a if a.dtype == dtype else Cast.apply(a, dtype=dtype)

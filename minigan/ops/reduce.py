@@ -162,11 +162,8 @@ def norm(a, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
 class BroadcastTo(Function):
     saves_inputs = False
 
-    def forward(self, a, shape):
-        self.in_shape = a.shape
-        return self.xp.broadcast_to(a, shape)
-
-    def backward(self, grad): return (sum_to(grad, self.in_shape),)
+    def forward(self, a, shape): return self.xp.broadcast_to(a, shape)
+    def backward(self, grad): return (sum_to(grad, self.inputs[0].shape),)
 
 
 def broadcast_to(a, shape):
@@ -184,13 +181,12 @@ class SumTo(Function):
     saves_inputs = False
 
     def forward(self, a, shape):
-        self.in_shape = a.shape
         lead = a.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
         out = a.sum(axis=axes, keepdims=True) if axes else a
         return out.reshape(shape)
 
-    def backward(self, grad): return (grad.broadcast_to(self.in_shape),)
+    def backward(self, grad): return (grad.broadcast_to(self.inputs[0].shape),)
 
 
 def sum_to(t, shape): return t if t.shape == tuple(shape) else SumTo.apply(t, shape=tuple(shape))

@@ -10,11 +10,8 @@ from minigan.tensor import Function, Tensor
 class Reshape(Function):
     saves_inputs = False
 
-    def forward(self, a, shape):
-        self.in_shape = a.shape
-        return a.reshape(shape)
-
-    def backward(self, grad): return (grad.reshape(self.in_shape),)
+    def forward(self, a, shape): return a.reshape(shape)
+    def backward(self, grad): return (grad.reshape(self.inputs[0].shape),)
 
 
 def reshape(a, *shape):
