@@ -131,13 +131,10 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, _backend=None):
         self.backend = _backend if _backend is not None else backends.backend_of_array(data)
-        self.data = data
-        self.grad = None
+        self.data, self.grad = data, None
         self._ctx = None  # the Function that produced this tensor (None for leaves)
         self._version = 0  # bumped by every in-place change (see Function.check_versions)
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        self.requires_grad_(requires_grad)
 
     shape = property(lambda self: tuple(self.data.shape))
     dtype = property(lambda self: self.data.dtype)

@@ -15,8 +15,7 @@ def dropout(x, p=0.5, training=True):
         return x
     if p == 1.0:
         return x * 0.0
-    keep = x.backend.rand(x.shape, x.dtype) >= p
-    mask = keep.astype(x.dtype)
+    mask = (x.backend.rand(x.shape, x.dtype) >= p).astype(x.dtype)  # 1 where kept
     mask *= 1.0 / (1.0 - p)
     return x * Tensor(mask, _backend=x.backend)
 
@@ -42,11 +41,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Tr
         centered = x - mean
         var = (centered * centered).mean(axis=axes, keepdims=True)
         if running_mean is not None and training:
-            # in place on the buffers, outside the graph
-            running_mean.data *= 1.0 - momentum
-            running_mean.data += momentum * mean.data.reshape(-1)
-            running_var.data *= 1.0 - momentum
-            running_var.data += (momentum * n / (n - 1)) * var.data.reshape(-1)
+            # moving averages, in place on the buffers, outside the graph
+            running_mean.data[...] = running_mean.data * (1.0 - momentum) + momentum * mean.data.reshape(-1)
+            running_var.data[...] = running_var.data * (1.0 - momentum) + momentum * n / (n - 1) * var.data.reshape(-1)
     else:
         centered = x - running_mean.detach().reshape(channel)
         var = running_var.detach().reshape(channel)
