@@ -77,8 +77,7 @@ class CupyBackend(Backend):
         if n_gpus == 0:
             raise RuntimeError(f"backend 'cupy': CuPy is installed but no usable GPU was found ({reason}); "
                                f"use set_backend('numpy') or --backend numpy on this machine")
-        self.cupy = cupy
-        self.xp = cupy
+        self.cupy = self.xp = cupy
         self.array_type = cupy.ndarray
         self.manual_seed(0)
 
@@ -95,7 +94,8 @@ class CupyBackend(Backend):
 
     def rand(self, shape, dtype): return self.rng.random_sample(shape, dtype=dtype)  # randn: Backend's
 
-    def get_rng_state(self): # cuRAND generators cannot be serialized; a resumed GPU run reseeds instead (documented).
+    def get_rng_state(self):
+        # cuRAND generators cannot be serialized; a resumed GPU run reseeds instead (documented).
         return {"seed": self._seed}
 
     def set_rng_state(self, state): self.manual_seed(state["seed"])

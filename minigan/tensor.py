@@ -50,10 +50,9 @@ class set_grad_enabled(_GradMode):
         _state["grad_enabled"] = self.mode
 
     def __enter__(self):
-        if self.fresh:  # `with set_grad_enabled(m):` -- switched and saved by __init__ already
-            self.fresh = False
-            return
-        super().__enter__()
+        if not self.fresh:  # fresh: `with set_grad_enabled(m):`, switched and saved by __init__ already
+            super().__enter__()
+        self.fresh = False
 
     def __call__(self, fn):  # as a decorator: undo the switch __init__ made; switch per call instead
         if self.fresh:
@@ -86,8 +85,7 @@ class Function:
         requires_grad = _state["grad_enabled"] and any(t.requires_grad for t in inputs)
         out = Tensor(out_data, requires_grad=requires_grad, _backend=backend)
         if requires_grad:
-            fn.inputs = inputs
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            fn.inputs, fn.needs_input_grad = inputs, tuple(t.requires_grad for t in inputs)
             fn.versions = tuple(t._version for t in inputs) if cls.saves_inputs else None
             fn._output = weakref.ref(out)  # weak: the output owns its Function, not the reverse
             out._ctx = fn

@@ -40,9 +40,8 @@ class Linear(Module):
         if x.ndim == 2:
             return F.linear(x, self.weight, self.bias)
         # (N, *, in) and (in,) as torch: fold the leading dims into one batch for the 2-D fused op
-        lead = tuple(x.shape[:-1])
         y = F.linear(x.reshape((-1, self.in_features)), self.weight, self.bias)
-        return y.reshape(lead + (self.out_features,))
+        return y.reshape(x.shape[:-1] + (self.out_features,))
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -141,9 +141,7 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
-        state = {}
-        for p, s in self.state.items():
-            state[index[id(p)]] = {k: _to_host(p, k, v) for k, v in s.items()}
+        state = {index[id(p)]: {k: _to_host(p, k, v) for k, v in s.items()} for p, s in self.state.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -211,12 +209,9 @@ def _convert_old_layout(old, optimizer):
         raise ValueError(f"{type(optimizer).__name__}.load_state_dict: the state has {len(old['state'])} "
                          f"parameters, this optimizer {len(params)}")
     group = {**optimizer.param_groups[0], **old["hyper"], "params": list(range(len(params)))}
-    keeps_step = type(optimizer).__name__ != "SGD"
-    state = {}
-    for i, buffers in enumerate(old["state"]):
-        buffers = {k: v for k, v in buffers.items() if k != "scratch"}
-        if buffers and keeps_step:  # RMSprop had no per-parameter count: it equals the optimizer's
+    state = {i: {k: v for k, v in buffers.items() if k != "scratch"} for i, buffers in enumerate(old["state"])}
+    state = {i: buffers for i, buffers in state.items() if buffers}
+    if type(optimizer).__name__ != "SGD":  # RMSprop had no per-parameter count: it equals the optimizer's
+        for buffers in state.values():
             buffers.setdefault("step", old["step_count"])
-        if buffers:
-            state[i] = buffers
     return {"state": state, "param_groups": [group]}
