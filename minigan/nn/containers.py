@@ -29,8 +29,7 @@ class _Numbered(Module):
 
     def insert(self, index, module):
         items = self.children()
-        items.insert(index, module)
-        self._set_items(items)
+        self._set_items(items[:index] + [module] + items[index:])
 
 
 class Sequential(_Numbered):

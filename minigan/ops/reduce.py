@@ -81,7 +81,6 @@ class Max(Function):
     saves_inputs = False
 
     def forward(self, a, axes, keepdims, ties):
-        xp = self.xp
         self.in_shape, self.axes = a.shape, axes
         top = a.max(axis=axes, keepdims=True)
         if ties == "split":
@@ -89,7 +88,7 @@ class Max(Function):
             self.scale = 1.0 / self.keep.sum(axis=axes, keepdims=True).astype(a.dtype)
         else:  # one axis: a one-hot of the first index of the maximum
             self.indices = a.argmax(axis=axes[0], keepdims=True)
-            positions = xp.arange(a.shape[axes[0]]).reshape(kept_shape(a.shape, set(range(a.ndim)) - set(axes)))
+            positions = self.xp.arange(a.shape[axes[0]]).reshape(kept_shape(a.shape, set(range(a.ndim)) - set(axes)))
             self.keep, self.scale = positions == self.indices, None
         return top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 

@@ -8,8 +8,7 @@ PyTorch gives 0. So these ops *select*, with :func:`mask`.
 from minigan.ops.coerce import as_pair, as_tensor
 from minigan.tensor import Function, Tensor
 
-_UNSIGNED = {2: "uint16", 4: "uint32", 8: "uint64"}
-_ALL_ONES = {"uint16": 2 ** 16 - 1, "uint32": 2 ** 32 - 1, "uint64": 2 ** 64 - 1}
+_UNSIGNED = {2: "uint16", 4: "uint32", 8: "uint64"}  # the unsigned int as wide as each float
 
 
 class Mask(Function):
@@ -27,7 +26,7 @@ class Mask(Function):
     def forward(self, a, keep, scale=None):
         self.keep, self.scale = keep, scale
         unsigned = _UNSIGNED[a.dtype.itemsize]
-        words = keep.astype(unsigned) * _ALL_ONES[unsigned]  # True -> all ones, False -> 0
+        words = keep.astype(unsigned) * (2 ** (8 * a.dtype.itemsize) - 1)  # True -> all ones, False -> 0
         out = self.xp.bitwise_and(a.view(unsigned), words).view(a.dtype)
         if scale is not None:
             out *= scale
