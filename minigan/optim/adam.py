@@ -21,17 +21,14 @@ class Adam(Optimizer):
 
     def _check_group(self, group):
         super()._check_group(group)
-        b1, b2 = group["betas"]
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+        if len(group["betas"]) != 2 or not all(0.0 <= b < 1.0 for b in group["betas"]):
             raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {group['betas']}")
         if not (group["eps"] >= 0.0 and group["weight_decay"] >= 0.0):   # NaN fails too
             raise ValueError(f"{type(self).__name__}: eps and weight_decay must be >= 0, "
                              f"got {group['eps']} and {group['weight_decay']}")
 
     def _init_state(self, param, state, group, xp):
-        state["step"] = 0
-        state["exp_avg"] = xp.zeros_like(param)
-        state["exp_avg_sq"] = xp.zeros_like(param)
+        state.update(step=0, exp_avg=xp.zeros_like(param), exp_avg_sq=xp.zeros_like(param))
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = xp.zeros_like(param)
 

@@ -19,8 +19,7 @@ class RMSprop(Optimizer):
                          weight_decay=weight_decay, maximize=maximize)
 
     def _init_state(self, param, state, group, xp):
-        state["step"] = 0  # PyTorch counts (the update does not use it)
-        state["square_avg"] = xp.zeros_like(param)
+        state.update(step=0, square_avg=xp.zeros_like(param))  # PyTorch counts steps (the update does not use them)
         if group["momentum"] > 0:
             state["momentum_buffer"] = xp.zeros_like(param)
         if group["centered"]:
