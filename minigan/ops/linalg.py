@@ -29,21 +29,12 @@ def matmul(a, b):
         raise ValueError(f"matmul: operands must not be 0-d, got shapes {a.shape} and {b.shape}; use * for scalars")
     if a.ndim == 1 or b.ndim == 1:  # as (1, n) and (n, 1) matrices, then drop the added axes
         out = matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
-        return out.reshape(_vector_result_shape(a, b, out.shape))
+        out = out.squeeze(-1) if b.ndim == 1 else out
+        return out.squeeze(-2 if b.ndim != 1 else -1) if a.ndim == 1 else out
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
                          f"(inner dimensions {a.shape[-1]} != {b.shape[-2]})")
     return binary(MatMul, "matmul", a, b)
-
-
-def _vector_result_shape(a, b, shape):
-    """The shape of a matmul with a vector operand: the vector's added axis removed."""
-    shape = list(shape)
-    if b.ndim == 1:
-        del shape[-1]
-    if a.ndim == 1:
-        del shape[-2 if b.ndim != 1 else -1]
-    return tuple(shape)
 
 
 class Linear(Function):

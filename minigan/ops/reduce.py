@@ -103,8 +103,7 @@ def max(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
     if not isinstance(dim, int):
         raise TypeError(f"max(dim=...) takes one int dimension, got {dim!r}; use amax for several")
     out = Max.apply(a, axes=axes, keepdims=keepdims, ties="first")
-    indices = out._ctx.indices if out._ctx is not None else a.data.argmax(axis=axes[0], keepdims=True)
-    indices = indices if keepdims else indices.reshape(out.shape)
+    indices = a.backend.xp.asarray(a.data.argmax(axis=axes[0], keepdims=keepdims))  # an array even when 0-d
     return MaxResult(out, Tensor(indices, _backend=a.backend))
 
 
