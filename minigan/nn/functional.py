@@ -63,19 +63,19 @@ def _reduce(loss, reduction, name):
     return _REDUCTIONS[reduction](loss)
 
 
-def _check_pair(name, input_, target):
+def _pointwise_loss(name, loss, input_, target, reduction):
+    """``loss(input, target)`` elementwise, for a target of the input's shape, then reduced."""
     target = ops.as_tensor(target, input_)
     if input_.shape != target.shape:
         raise ValueError(f"{name}: input shape {input_.shape} and target shape {target.shape} differ; "
                          "they must be equal (reshape the target, e.g. to (N, 1))")
-    return target
+    return _reduce(loss(input_, target), reduction, name)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):
     """-[t log p + (1 - t) log(1 - p)] for probabilities p; each log is clamped at -100 like
     PyTorch, so p = 0 or 1 gives a finite loss and gradient, never inf or NaN."""
-    target = _check_pair("binary_cross_entropy", input, target)
-    return _reduce(BinaryCrossEntropy.apply(input, target), reduction, "binary_cross_entropy")
+    return _pointwise_loss("binary_cross_entropy", BinaryCrossEntropy.apply, input, target, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
@@ -84,9 +84,8 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     Both terms are non-negative, so nothing cancels: exact for every logit (the shorter
     softplus(z) - t z loses everything below 1e-16 relative, e.g. the loss at z = 60, t = 1).
     """
-    target = _check_pair("binary_cross_entropy_with_logits", input, target)
-    loss = target * ops.softplus(-input) + (1.0 - target) * ops.softplus(input)
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    return _pointwise_loss("binary_cross_entropy_with_logits", lambda z, t: t * softplus(-z) + (1.0 - t) * softplus(z),
+                           input, target, reduction)
 
 
 def cross_entropy(logits, labels, reduction="mean"):
@@ -102,6 +101,4 @@ def cross_entropy(logits, labels, reduction="mean"):
 
 def mse_loss(input, target, reduction="mean"):
     """(input - target)^2."""
-    target = _check_pair("mse_loss", input, target)
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    return _pointwise_loss("mse_loss", lambda x, t: (x - t) ** 2, input, target, reduction)
