@@ -80,8 +80,7 @@ def empty(*size, dtype=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
-    size = (size,) if isinstance(size, int) else size
-    return _filled(lambda be, s, d: be.xp.full(s, fill_value, dtype=d), (size,), dtype, requires_grad)
+    return _filled(lambda be, s, d: be.xp.full(s, fill_value, dtype=d), (size,), dtype, requires_grad)  # 5 or (2, 3)
 
 
 def randn(*size, dtype=None, requires_grad=False):
