@@ -12,8 +12,6 @@ imports an array library's device code itself.
 """
 import numpy as np
 
-CUDA_INSTALL_HINT = 'pip install "minigan[cuda12]"'
-
 
 class Backend:
     """The NumPy backend; other backends override the few device-specific methods."""
@@ -67,13 +65,12 @@ class CupyBackend(Backend):
             import cupy
         except ImportError as err:
             raise RuntimeError(f"backend 'cupy' needs CuPy, which is not installed ({err}); "
-                               f"install it with: {CUDA_INSTALL_HINT}") from None
+                               'install it with: pip install "minigan[cuda12]"') from None
+        n_gpus, reason = 0, "no CUDA device found"
         try:
             n_gpus = cupy.cuda.runtime.getDeviceCount()
         except Exception as err:  # the driver/runtime raises several types; the message is what matters
-            n_gpus, reason = 0, f"{type(err).__name__}: {err}"
-        else:
-            reason = "no CUDA device found"
+            reason = f"{type(err).__name__}: {err}"
         if n_gpus == 0:
             raise RuntimeError(f"backend 'cupy': CuPy is installed but no usable GPU was found ({reason}); "
                                f"use set_backend('numpy') or --backend numpy on this machine")
@@ -90,7 +87,7 @@ class CupyBackend(Backend):
 
     def manual_seed(self, seed):
         self.rng = self.cupy.random.RandomState(seed)
-        self._seed, self._draws = seed, 0
+        self._seed = seed
 
     def rand(self, shape, dtype): return self.rng.random_sample(shape, dtype=dtype)  # randn: Backend's
 
