@@ -8,12 +8,7 @@ from minigan.creation import ones, zeros
 
 def _uniform(bound):
     """init(backend, shape, dtype) drawing from U(-bound, bound) with the backend's generator."""
-    def init(be, shape, dtype):
-        u = be.rand(shape, dtype)
-        u *= 2.0 * bound
-        u -= bound
-        return u
-    return init
+    return lambda be, shape, dtype: be.rand(shape, dtype) * (2.0 * bound) - bound
 
 
 class Linear(Module):

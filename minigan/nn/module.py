@@ -35,10 +35,7 @@ class Module:
     def __call__(self, *args, **kwargs): return self.forward(*args, **kwargs)
 
     # --- discovery -----------------------------------------------------------------------------
-    def named_children(self):
-        for name, value in vars(self).items():
-            if isinstance(value, Module):
-                yield name, value
+    def named_children(self): return ((name, m) for name, m in vars(self).items() if isinstance(m, Module))
 
     def children(self): return [m for _, m in self.named_children()]
 
@@ -143,5 +140,4 @@ class Module:
 
 def new_parameter(shape, init):
     """A Parameter of the default dtype on the current backend, filled by ``init(backend, shape, dtype)``."""
-    be = _backend.get_backend()
-    return Parameter(init(be, shape, get_default_dtype()))
+    return Parameter(init(_backend.get_backend(), shape, get_default_dtype()))

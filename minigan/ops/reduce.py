@@ -146,12 +146,8 @@ def norm(a, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
     axes, keepdims = reduction_axes(a.ndim, axis, keepdim if keepdims is None else keepdims, dim, None)
     if p == 2:
         return Norm2.apply(a, axes=axes, keepdims=keepdims)
-    if p == 1:
-        return a.abs().sum(axes, keepdims)
-    if p == math.inf:
-        return a.abs().amax(axes, keepdims)
-    if p == -math.inf:
-        return a.abs().amin(axes, keepdims)
+    if p in (1, math.inf, -math.inf):  # the sum, the largest or the smallest |x|
+        return {1: sum, math.inf: amax, -math.inf: amin}[p](a.abs(), axes, keepdims)
     if p == 0:  # the number of non-zero entries (no gradient, as in PyTorch)
         return Tensor((a.data != 0).sum(axis=axes, keepdims=keepdims).astype(a.dtype), _backend=a.backend)
     return (a.abs() ** p).sum(axes, keepdims) ** (1.0 / p)
