@@ -1,4 +1,5 @@
 """Shape primitives: reshape, transpose, indexing and concatenation. No arithmetic happens here."""
+import itertools
 import math
 
 import numpy as np  # host-side only: the inverse of a permutation
@@ -64,9 +65,7 @@ def transpose(a, *axes):
     is a full permutation (NumPy: ``x.transpose((1, 0, 2))``, ``x.transpose()``)."""
     if len(axes) == 2 and all(isinstance(d, int) for d in axes):
         return swapaxes(a, *axes)
-    if not axes:
-        return permute(a, tuple(reversed(range(a.ndim))))
-    return permute(a, *axes)
+    return permute(a, *axes) if axes else permute(a, tuple(reversed(range(a.ndim))))
 
 
 def swapaxes(a, axis0, axis1):
@@ -112,15 +111,13 @@ def getitem(a, index): return GetItem.apply(a, index=normalize_index(index, a.ba
 
 def normalize_index(index, backend):
     """Tensors and host index arrays inside an index become arrays of the backend."""
-    parts = index if isinstance(index, tuple) else (index,)
-    fixed = []
-    for p in parts:
-        if isinstance(p, Tensor):
-            p = p.data
-        elif isinstance(p, list) or (hasattr(p, "dtype") and not backend.is_array(p)):
-            p = backend.asarray(p)
-        fixed.append(p)
-    return tuple(fixed) if isinstance(index, tuple) else fixed[0]
+    if isinstance(index, tuple):
+        return tuple(normalize_index(part, backend) for part in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list) or (hasattr(index, "dtype") and not backend.is_array(index)):
+        return backend.asarray(index)
+    return index
 
 
 class Concatenate(Function):
@@ -131,26 +128,22 @@ class Concatenate(Function):
         self.sizes = [a.shape[axis] for a in arrays]
         return self.xp.concatenate(arrays, axis=axis)
 
-    def backward(self, grad):
-        grads, start = [], 0
+    def backward(self, grad):  # each input's slice of the gradient along the axis
         prefix = (slice(None),) * (self.axis % grad.ndim)
-        for size, needed in zip(self.sizes, self.needs_input_grad):
-            grads.append(grad[prefix + (slice(start, start + size),)] if needed else None)
-            start += size
-        return grads
+        return [grad[prefix + (slice(end - size, end),)] if needed else None
+                for size, end, needed in zip(self.sizes, itertools.accumulate(self.sizes), self.needs_input_grad)]
 
 
 def concatenate(tensors, axis=0, *, dim=None):
     """Join along an existing axis (PyTorch's cat)."""
     axis = axis if dim is None else dim
-    tensors = list(tensors)
-    first = tensors[0]
-    tensors = [as_tensor(t, first) for t in tensors]
-    for t in tensors[1:]:
+    tensors = list(tensors)  # a generator is read once
+    first, *rest = [as_tensor(t, tensors[0]) for t in tensors]
+    for t in rest:
         if t.ndim != first.ndim or any(m != n for i, (m, n) in enumerate(zip(t.shape, first.shape))
                                        if i != axis % first.ndim):
             raise ValueError(f"concatenate: shapes {first.shape} and {t.shape} differ outside axis {axis}")
-    return Concatenate.apply(*tensors, axis=axis)
+    return Concatenate.apply(first, *rest, axis=axis)
 
 
 cat = concatenate
