@@ -59,9 +59,7 @@ def reduction_axes(ndim, axis, keepdims, dim, keepdim):
         if axis is not None:
             raise TypeError("give axis= (NumPy's name) or dim= (PyTorch's), not both")
         axis = None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
-    if keepdim is not None:
-        keepdims = keepdim
-    return normalize_axes(axis, ndim), bool(keepdims)
+    return normalize_axes(axis, ndim), bool(keepdims if keepdim is None else keepdim)
 
 
 def kept_shape(shape, axes):
