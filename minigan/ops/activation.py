@@ -32,9 +32,10 @@ def _sigmoid(xp, a):
     return xp.where(a >= 0, 1.0, z).astype(a.dtype, copy=False) / (1.0 + z)
 
 
-# (forward, backward) pairs; softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact for every x
+# one-input activations as (forward, backward) pairs, see elementwise.unary
 Sigmoid = unary("Sigmoid", _sigmoid, lambda grad, a, s: grad * (s * (1.0 - s)), reads="output")
 Tanh = unary("Tanh", lambda xp, a: xp.tanh(a), lambda grad, a, t: grad * (1.0 - t * t), reads="output")
+# softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact for every x
 Softplus = unary("Softplus", lambda xp, a: xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a))),
                  lambda grad, a, y: grad * a.sigmoid())
 

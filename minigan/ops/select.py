@@ -84,10 +84,9 @@ class Clip(Function):
     """clip(a, lo, hi): gradient 1 inside [lo, hi] and 0 where the value was clipped."""
 
     def forward(self, a, lo, hi):
-        inside = a == a if lo is None else a >= lo  # a == a: all True except NaN
+        self.inside = a == a if lo is None else a >= lo  # a == a: all True except NaN
         if hi is not None:
-            inside &= a <= hi
-        self.inside = inside
+            self.inside &= a <= hi
         return self.xp.clip(a, lo, hi)
 
     def backward(self, grad): return (mask(grad, self.inside),)

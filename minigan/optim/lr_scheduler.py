@@ -78,10 +78,8 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        saved = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        for fn, attributes in zip(self.lr_lambdas, saved):
+        self.__dict__.update({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
+        for fn, attributes in zip(self.lr_lambdas, state_dict["lr_lambdas"]):
             if attributes is not None:
                 fn.__dict__.update(attributes)
 
