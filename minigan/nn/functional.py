@@ -95,8 +95,7 @@ def cross_entropy(logits, labels, reduction="mean"):
         raise ValueError(f"cross_entropy: logits of shape {logits.shape} need labels of shape "
                          f"({logits.shape[0] if logits.ndim else 'N'},), got {tuple(labels.shape)}")
     rows = logits.backend.xp.arange(logits.shape[0])
-    picked = log_softmax(logits, axis=1)[rows, labels]
-    return _reduce(-picked, reduction, "cross_entropy")
+    return _reduce(-log_softmax(logits, axis=1)[rows, labels], reduction, "cross_entropy")
 
 
 def mse_loss(input, target, reduction="mean"):

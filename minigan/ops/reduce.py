@@ -177,8 +177,7 @@ class SumTo(Function):
     def forward(self, a, shape):
         lead = a.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
-        out = a.sum(axis=axes, keepdims=True) if axes else a
-        return out.reshape(shape)
+        return (a.sum(axis=axes, keepdims=True) if axes else a).reshape(shape)
 
     def backward(self, grad): return (grad.broadcast_to(self.inputs[0].shape),)
 

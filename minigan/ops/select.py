@@ -56,8 +56,7 @@ class Where(Function):
 def where(condition, a, b):
     """Elementwise ``a if condition else b``; ``condition`` is a boolean tensor (no gradient)."""
     a, b = as_pair(a, b)
-    cond = condition.data if isinstance(condition, Tensor) else condition
-    return Where.apply(a, b, condition=cond)
+    return Where.apply(a, b, condition=condition.data if isinstance(condition, Tensor) else condition)
 
 
 class Maximum(Function):
@@ -120,8 +119,7 @@ def relu(a): return ReLU.apply(a)
 # ---- comparisons and argmax: constant results, no gradient ----------------------------------
 def compare(a, b, how):
     """Elementwise comparison as a constant boolean tensor."""
-    b = as_tensor(b, a).data
-    return Tensor(getattr(a.backend.xp, how)(a.data, b), _backend=a.backend)
+    return Tensor(getattr(a.backend.xp, how)(a.data, as_tensor(b, a).data), _backend=a.backend)
 
 
 def argmax(a, dim=None, keepdim=False):
