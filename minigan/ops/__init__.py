@@ -21,11 +21,7 @@ from minigan.ops.shape import (cat, concatenate, flatten, getitem, permute, resh
 from minigan.tensor import Tensor, is_grad_enabled
 
 
-# ---- operators that need their operands swapped, or a comparison's name --------------------
-def _rsub(a, b): return sub(b, a)
-def _rdiv(a, b): return div(b, a)
-def _rmatmul(a, b): return matmul(b, a)
-def _rpow(a, base): return pow(base, a)
+# ---- == and != against None are not elementwise: Python's answer (NotImplemented -> identity) ----
 def _equal(a, b): return NotImplemented if b is None else compare(a, b, "equal")
 def _not_equal(a, b): return NotImplemented if b is None else compare(a, b, "not_equal")
 
@@ -42,9 +38,10 @@ def _in_place(op, method):
 
 
 _TENSOR_METHODS = {
-    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub, "__mul__": mul, "__rmul__": mul,
-    "__truediv__": div, "__rtruediv__": _rdiv, "__neg__": neg, "__pow__": pow, "__rpow__": _rpow,
-    "__matmul__": matmul, "__rmatmul__": _rmatmul, "__getitem__": getitem, "__setitem__": setitem,
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": lambda a, b: sub(b, a), "__mul__": mul,
+    "__rmul__": mul, "__truediv__": div, "__rtruediv__": lambda a, b: div(b, a), "__neg__": neg, "__pow__": pow,
+    "__rpow__": lambda a, base: pow(base, a), "__matmul__": matmul, "__rmatmul__": lambda a, b: matmul(b, a),
+    "__getitem__": getitem, "__setitem__": setitem,
     "__iadd__": _in_place(add, "add_"), "__isub__": _in_place(sub, "sub_"), "__imul__": _in_place(mul, "mul_"),
     "__itruediv__": _in_place(div, "div_"), "__eq__": _equal, "__ne__": _not_equal,
     "__gt__": lambda a, b: compare(a, b, "greater"), "__ge__": lambda a, b: compare(a, b, "greater_equal"),

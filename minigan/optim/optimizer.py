@@ -62,9 +62,7 @@ class Optimizer:
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         if taken.intersection(ids):
             raise ValueError(f"{name}: some parameters appear in more than one parameter group")
-        group = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}, "params": params}
-        if "betas" in group:
-            group["betas"] = tuple(group["betas"])
+        group = {**self.defaults, **_settings(param_group), "params": params}
         self._check_group(group)
         self.param_groups.append(group)
 
@@ -138,9 +136,8 @@ class Optimizer:
         """
         index, groups = {}, []
         for group in self.param_groups:
-            packed = {k: v for k, v in group.items() if k != "params"}
-            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
-            groups.append(packed)
+            params = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append({**_settings(group), "params": params})
         state = {index[id(p)]: {k: _to_host(p, k, v) for k, v in s.items()} for p, s in self.state.items()}
         return {"state": state, "param_groups": groups}
 
@@ -166,8 +163,7 @@ class Optimizer:
             if unknown:  # a crafted or foreign file must not set arbitrary attributes (params=[] ...)
                 raise ValueError(f"{name}: parameter group {i} has unknown settings {sorted(unknown)}")
             by_index.update(zip((int(k) for k in saved["params"]), own["params"]))
-            # JSON turned tuples (betas) into lists
-            group = {**own, **{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k != "params"}}
+            group = {**own, **_settings(saved)}
             self._check_group(group)
             restored.append(group)
         new_state = collections.defaultdict(dict)
@@ -179,6 +175,12 @@ class Optimizer:
         for own, group in zip(self.param_groups, restored):
             own.update(group)
         self.state = new_state
+
+
+def _settings(group):
+    """A group's hyper-parameters without its params; lists (betas given as a list, or read back from
+    JSON) become tuples."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in group.items() if k != "params"}
 
 
 def _to_host(param, key, value): return int(value) if key == "step" else param.backend.to_numpy(value).copy()
