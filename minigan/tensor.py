@@ -98,11 +98,10 @@ class Function:
         if self.saves_output and out._version != 0:
             modified.append((out, 0))
         for t, v in modified:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: a tensor of shape {t.shape} used by {type(self).__name__} is at version "
-                f"{t._version}; expected version {v} instead. Recompute the forward pass after the "
-                "change (e.g. compute D(G(z)) again after stepping D's optimizer)")
+            raise RuntimeError("one of the variables needed for gradient computation has been modified by an "
+                               f"inplace operation: a tensor of shape {t.shape} used by {type(self).__name__} is at "
+                               f"version {t._version}; expected version {v} instead. Recompute the forward pass "
+                               "after the change (e.g. compute D(G(z)) again after stepping D's optimizer)")
 
     def forward(self, *arrays, **params): raise NotImplementedError
     def backward(self, grad): raise NotImplementedError

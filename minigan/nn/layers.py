@@ -29,9 +29,8 @@ class Linear(Module):
 
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape {tuple(x.shape)} "
-                             f"does not fit weight of shape {tuple(self.weight.shape)}; "
-                             f"expected (*, {self.in_features})")
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape {x.shape} does not "
+                             f"fit weight of shape {self.weight.shape}; expected (*, {self.in_features})")
         if x.ndim == 2:
             return F.linear(x, self.weight, self.bias)
         # (N, *, in) and (in,) as torch: fold the leading dims into one batch for the 2-D fused op
