@@ -1,8 +1,6 @@
 """Module and Parameter: PyTorch-style containers of learnable state."""
 import collections
 
-import numpy as np  # host-side only: the arrays of a state dict
-
 from minigan import backend as _backend
 from minigan.creation import get_default_dtype
 from minigan.tensor import Tensor
@@ -120,7 +118,8 @@ class Module:
         for name, target in own.items():
             if name not in state:
                 continue
-            value = np.asarray(state[name])  # a NumPy array, a Tensor (its host copy) or a list
+            value = state[name]
+            value = value.numpy() if isinstance(value, Tensor) else value  # a host or device array
             if tuple(value.shape) != target.shape:
                 raise ValueError(f"load_state_dict: {name!r} has shape {tuple(value.shape)} in the state "
                                  f"but {target.shape} in the model")
