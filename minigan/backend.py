@@ -12,8 +12,6 @@ imports an array library's device code itself.
 """
 import numpy as np
 
-CUDA_INSTALL_HINT = 'pip install "minigan[cuda12]"'
-
 
 class Backend:
     """The NumPy backend; other backends override the few device-specific methods."""
@@ -34,8 +32,7 @@ class Backend:
         """Device array -> NumPy array on the host (the single conversion point)."""
         return np.asarray(array)
 
-    def is_array(self, obj):
-        return isinstance(obj, self.array_type)
+    def is_array(self, obj): return isinstance(obj, self.array_type)
 
     def synchronize(self):
         """Wait for queued device work (nothing to wait for on the CPU)."""
@@ -46,24 +43,16 @@ class Backend:
         np.add.at(target, index, values)
 
     # --- randomness --------------------------------------------------------------------------
-    def manual_seed(self, seed):
-        self.rng = np.random.Generator(np.random.PCG64(seed))
-
-    def randn(self, shape, dtype):
-        return self.rng.standard_normal(shape, dtype=dtype)
+    def manual_seed(self, seed): self.rng = np.random.Generator(np.random.PCG64(seed))
+    def randn(self, shape, dtype): return self.rng.standard_normal(shape, dtype=dtype)
 
     def rand(self, shape, dtype):
         """Uniform on [0, 1)."""
         return self.rng.random(shape, dtype=dtype)
 
-    def get_rng_state(self):
-        return self.rng.bit_generator.state
-
-    def set_rng_state(self, state):
-        self.rng.bit_generator.state = state
-
-    def __repr__(self):
-        return f"<minigan backend {self.name!r}>"
+    def get_rng_state(self): return self.rng.bit_generator.state
+    def set_rng_state(self, state): self.rng.bit_generator.state = state
+    def __repr__(self): return f"<minigan backend {self.name!r}>"
 
 
 class CupyBackend(Backend):
@@ -76,29 +65,21 @@ class CupyBackend(Backend):
             import cupy
         except ImportError as err:
             raise RuntimeError(f"backend 'cupy' needs CuPy, which is not installed ({err}); "
-                               f"install it with: {CUDA_INSTALL_HINT}") from None
+                               'install it with: pip install "minigan[cuda12]"') from None
+        n_gpus, reason = 0, "no CUDA device found"
         try:
             n_gpus = cupy.cuda.runtime.getDeviceCount()
         except Exception as err:  # the driver/runtime raises several types; the message is what matters
-            n_gpus, reason = 0, f"{type(err).__name__}: {err}"
-        else:
-            reason = "no CUDA device found"
+            reason = f"{type(err).__name__}: {err}"
         if n_gpus == 0:
             raise RuntimeError(f"backend 'cupy': CuPy is installed but no usable GPU was found ({reason}); "
                                f"use set_backend('numpy') or --backend numpy on this machine")
-        self.cupy = cupy
-        self.xp = cupy
+        self.cupy = self.xp = cupy
         self.array_type = cupy.ndarray
         self.manual_seed(0)
 
-    def asarray(self, data, dtype=None):
-        return self.cupy.array(data, dtype=dtype)
-
-    def to_numpy(self, array):
-        return self.cupy.asnumpy(array)
-
-    def synchronize(self):
-        self.cupy.cuda.get_current_stream().synchronize()
+    def to_numpy(self, array): return self.cupy.asnumpy(array)
+    def synchronize(self): self.cupy.cuda.get_current_stream().synchronize()
 
     def index_add(self, target, index, values):
         import cupyx  # part of the cupy distribution
@@ -106,20 +87,15 @@ class CupyBackend(Backend):
 
     def manual_seed(self, seed):
         self.rng = self.cupy.random.RandomState(seed)
-        self._seed, self._draws = seed, 0
+        self._seed = seed
 
-    def randn(self, shape, dtype):
-        return self.rng.standard_normal(shape, dtype=dtype)
-
-    def rand(self, shape, dtype):
-        return self.rng.random_sample(shape, dtype=dtype)
+    def rand(self, shape, dtype): return self.rng.random_sample(shape, dtype=dtype)  # randn: Backend's
 
     def get_rng_state(self):
         # cuRAND generators cannot be serialized; a resumed GPU run reseeds instead (documented).
         return {"seed": self._seed}
 
-    def set_rng_state(self, state):
-        self.manual_seed(state["seed"])
+    def set_rng_state(self, state): self.manual_seed(state["seed"])
 
 
 # name -> constructor. Other backends (a test-only one, say) add themselves with register_backend:
@@ -158,10 +134,6 @@ def set_backend(name):
 def get_backend():
     """The backend new tensors are created on."""
     return _current if _current is not None else set_backend("numpy")
-
-
-def backend_names():
-    return tuple(_FACTORIES)
 
 
 def backend_of_array(data):

@@ -5,11 +5,10 @@ Shapes are given as PyTorch and NumPy users write them: ``zeros(2, 3)`` or ``zer
 import numpy as np  # host-side only: inspecting host data handed to tensor()
 
 from minigan import backend as _backend
+from minigan.ops.coerce import shape_args
 from minigan.tensor import Tensor
 
 _default = {"dtype": np.dtype("float32")}
-
-
 
 
 def set_default_dtype(dtype):
@@ -20,8 +19,7 @@ def set_default_dtype(dtype):
     _default["dtype"] = dtype
 
 
-def get_default_dtype():
-    return _default["dtype"]
+def get_default_dtype(): return _default["dtype"]
 
 
 def tensor(data, requires_grad=False, dtype=None):
@@ -57,7 +55,7 @@ def _to_host(data):
 
 
 def _shape(size):
-    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    shape = shape_args(size)
     if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
         raise ValueError(f"a shape is non-negative ints, given as f(2, 3) or f((2, 3)); got {size}")
     return shape
@@ -82,8 +80,7 @@ def empty(*size, dtype=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
-    size = (size,) if isinstance(size, int) else size
-    return _filled(lambda be, s, d: be.xp.full(s, fill_value, dtype=d), (size,), dtype, requires_grad)
+    return _filled(lambda be, s, d: be.xp.full(s, fill_value, dtype=d), (size,), dtype, requires_grad)  # 5 or (2, 3)
 
 
 def randn(*size, dtype=None, requires_grad=False):
@@ -96,9 +93,7 @@ def rand(*size, dtype=None, requires_grad=False):
     return _filled(lambda be, s, d: be.rand(s, d), size, dtype, requires_grad)
 
 
-def zeros_like(t, dtype=None):
-    return Tensor(t.backend.xp.zeros_like(t.data, dtype=dtype), _backend=t.backend)
+def zeros_like(t, dtype=None): return Tensor(t.backend.xp.zeros_like(t.data, dtype=dtype), _backend=t.backend)
 
 
-def ones_like(t, dtype=None):
-    return Tensor(t.backend.xp.ones_like(t.data, dtype=dtype), _backend=t.backend)
+def ones_like(t, dtype=None): return Tensor(t.backend.xp.ones_like(t.data, dtype=dtype), _backend=t.backend)

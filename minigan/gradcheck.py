@@ -15,16 +15,12 @@ class GradcheckError(AssertionError):
     """The analytic and the numerical gradient disagree."""
 
 
-def _as_tuple(x):
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+def _as_tuple(x): return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
 def _projection(outputs, directions):
-    total = None
-    for out, d in zip(outputs, directions):
-        term = (out * d).sum()
-        total = term if total is None else total + term
-    return total
+    """sum over i of sum(outputs[i] * directions[i]): one scalar that depends on every output."""
+    return sum((out * d).sum() for out, d in zip(outputs, directions))
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
@@ -50,7 +46,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     loss = _projection(outputs, directions)
     analytic = grad(loss, checked, allow_unused=True) if loss.requires_grad else [None] * len(checked)
 
-    def projected_value():
+    def value_with(t, idx, x):  # L with one input element set to x in place (the caller restores it)
+        t.data[idx] = x
         return _projection(_as_tuple(fn(*inputs)), directions).item()
 
     for t, g in zip(checked, analytic):
@@ -58,12 +55,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         numeric = np.zeros(t.shape)
         for idx in np.ndindex(*t.shape):
             original = t.data[idx].item()
-            t.data[idx] = original + eps  # perturb the input in place, then restore it
-            plus = projected_value()
-            t.data[idx] = original - eps
-            minus = projected_value()
+            numeric[idx] = (value_with(t, idx, original + eps) - value_with(t, idx, original - eps)) / (2 * eps)
             t.data[idx] = original
-            numeric[idx] = (plus - minus) / (2 * eps)
         position = next(i for i, x in enumerate(inputs) if x is t)
         _compare(position, g, numeric, atol, rtol)
     return True
@@ -97,8 +90,6 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             return loss * 0.0
         grads = grad(loss, checked, create_graph=True, allow_unused=True)
         pairs = [(g, r) for g, r in zip(grads, second) if g is not None]
-        if not pairs:
-            return loss * 0.0
-        return _projection([g for g, _ in pairs], [r for _, r in pairs])
+        return _projection(*zip(*pairs)) if pairs else loss * 0.0
 
     return gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed)

@@ -18,8 +18,7 @@ _state = {"grad_enabled": True}
 
 
 # --- grad mode ---------------------------------------------------------------------------------
-def is_grad_enabled():
-    return _state["grad_enabled"]
+def is_grad_enabled(): return _state["grad_enabled"]
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -32,8 +31,7 @@ class _GradMode(contextlib.ContextDecorator):
         self.__dict__.setdefault("saved", []).append(_state["grad_enabled"])
         _state["grad_enabled"] = self.mode
 
-    def __exit__(self, *exc):
-        _state["grad_enabled"] = self.saved.pop()
+    def __exit__(self, *exc): _state["grad_enabled"] = self.saved.pop()
 
 
 class no_grad(_GradMode):  # operations inside record no graph (evaluation, optimizer steps)
@@ -52,10 +50,9 @@ class set_grad_enabled(_GradMode):
         _state["grad_enabled"] = self.mode
 
     def __enter__(self):
-        if self.fresh:  # `with set_grad_enabled(m):` -- switched and saved by __init__ already
-            self.fresh = False
-            return
-        super().__enter__()
+        if not self.fresh:  # fresh: `with set_grad_enabled(m):`, switched and saved by __init__ already
+            super().__enter__()
+        self.fresh = False
 
     def __call__(self, fn):  # as a decorator: undo the switch __init__ made; switch per call instead
         if self.fresh:
@@ -74,12 +71,9 @@ class Function:
     """
 
     saves_inputs, saves_output = True, False
+    inputs, needs_input_grad = (), ()  # set by apply when the graph is recorded
 
-    def __init__(self, backend):
-        self.backend = backend
-        self.xp = backend.xp
-        self.inputs = ()
-        self.needs_input_grad = ()
+    def __init__(self, backend): self.backend, self.xp = backend, backend.xp
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -91,34 +85,26 @@ class Function:
         requires_grad = _state["grad_enabled"] and any(t.requires_grad for t in inputs)
         out = Tensor(out_data, requires_grad=requires_grad, _backend=backend)
         if requires_grad:
-            fn.inputs = inputs
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            fn.inputs, fn.needs_input_grad = inputs, tuple(t.requires_grad for t in inputs)
             fn.versions = tuple(t._version for t in inputs) if cls.saves_inputs else None
             fn._output = weakref.ref(out)  # weak: the output owns its Function, not the reverse
             out._ctx = fn
         return out
 
-    def output(self):  # for backwards written in terms of the output (exp, sigmoid, tanh, sqrt)
-        return self._output()
+    def output(self): return self._output()  # for backwards written with the output (exp, sigmoid, sqrt)
 
     def check_versions(self, out):
-        modified = []
-        if self.versions is not None:
-            modified = [(t, v) for t, v in zip(self.inputs, self.versions) if t._version != v]
+        modified = [(t, v) for t, v in zip(self.inputs, self.versions or ()) if t._version != v]
         if self.saves_output and out._version != 0:
             modified.append((out, 0))
         for t, v in modified:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: a tensor of shape {t.shape} used by {type(self).__name__} is at version "
-                f"{t._version}; expected version {v} instead. Recompute the forward pass after the "
-                "change (e.g. compute D(G(z)) again after stepping D's optimizer)")
+            raise RuntimeError("one of the variables needed for gradient computation has been modified by an "
+                               f"inplace operation: a tensor of shape {t.shape} used by {type(self).__name__} is at "
+                               f"version {t._version}; expected version {v} instead. Recompute the forward pass "
+                               "after the change (e.g. compute D(G(z)) again after stepping D's optimizer)")
 
-    def forward(self, *arrays, **params):
-        raise NotImplementedError
-
-    def backward(self, grad):
-        raise NotImplementedError
+    def forward(self, *arrays, **params): raise NotImplementedError
+    def backward(self, grad): raise NotImplementedError
 
 
 # --- Tensor ------------------------------------------------------------------------------------
@@ -142,13 +128,10 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, _backend=None):
         self.backend = _backend if _backend is not None else backends.backend_of_array(data)
-        self.data = data
-        self.grad = None
+        self.data, self.grad = data, None
         self._ctx = None  # the Function that produced this tensor (None for leaves)
         self._version = 0  # bumped by every in-place change (see Function.check_versions)
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        self.requires_grad_(requires_grad)
 
     shape = property(lambda self: tuple(self.data.shape))
     dtype = property(lambda self: self.data.dtype)
@@ -163,8 +146,7 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(t)``: the values on the host (a copy from a GPU), not an object array."""
-        import numpy
-        return numpy.asarray(self.numpy(), dtype=dtype)
+        return np.asarray(self.numpy(), dtype=dtype)
 
     def requires_grad_(self, mode=True):
         if mode and self.data.dtype.kind != "f":
@@ -301,15 +283,11 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else grad_outputs or [None] * len(outputs)
-    for out in outputs:
-        if not out.requires_grad:
-            raise RuntimeError("grad(): an output does not require grad (no graph connects it to the inputs)")
+    if not all(out.requires_grad for out in outputs):
+        raise RuntimeError("grad(): an output does not require grad (no graph connects it to the inputs)")
     results = run_backward(outputs, grad_outputs, create_graph, retain_graph, inputs=inputs)
-    found = []
-    for i, t in enumerate(inputs):
-        g = results.get(id(t))
-        if g is None and not allow_unused:
-            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the outputs; "
-                               "pass allow_unused=True to get None for it")
-        found.append(g)
-    return tuple(found)
+    unused = [i for i, t in enumerate(inputs) if id(t) not in results]
+    if unused and not allow_unused:
+        raise RuntimeError(f"grad(): input {unused[0]} (shape {inputs[unused[0]].shape}) was not used to compute "
+                           "the outputs; pass allow_unused=True to get None for it")
+    return tuple(results.get(id(t)) for t in inputs)

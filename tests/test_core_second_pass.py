@@ -277,11 +277,13 @@ def test_code_lines_counts_only_code():
     assert code_lines('"""doc\nstring"""\n# comment\n\nx = 1  # trailing\ndef f():\n    """doc"""\n    return x\n') == 3
 
 
-@pytest.mark.xfail(strict=True, reason="not met: the core is 1,964 lines of code by code_lines() (1,238 before "
-                   "the second pass; the issue's own count said 1,326), over the 1,650 asked for")
 def test_the_core_a_student_reads_stays_within_its_line_budget():
+    """Issue 7: at most 1,650 lines of code with the second pass's features (1,238 by code_lines() before
+    it, 1,979 right after it; the issue's own counter said 1,326 before, about 7% more than this one)."""
     counts = {str(p.relative_to(ROOT)): code_lines(p.read_text()) for p in _core_files()}
-    assert sum(counts.values()) <= 1650, f"{sum(counts.values())} lines of code in the core: {counts}"
+    largest = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:5])
+    assert sum(counts.values()) <= 1650, (f"{sum(counts.values())} lines of code in the core (at most 1,650: remove "
+                                          f"duplication before adding); the largest files: {largest}")
 
 
 def test_no_core_file_is_over_about_300_lines():

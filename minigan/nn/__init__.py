@@ -1,8 +1,8 @@
 """Neural-network building blocks, shaped like torch.nn."""
 from minigan.nn import functional
-from minigan.nn.layers import BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
+from minigan.nn.containers import Flatten, ModuleDict, ModuleList, Sequential, Unflatten
+from minigan.nn.layers import BatchNorm1d, Dropout, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from minigan.nn.module import Module, Parameter
-from minigan.nn.containers import Flatten, ModuleDict, ModuleList, Unflatten
 
 __all__ = ["functional", "Module", "Parameter", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
            "BatchNorm1d", "Dropout", "Sequential", "Flatten", "Unflatten", "ModuleList", "ModuleDict"]

@@ -1,19 +1,9 @@
 """Functional forms of the layers, and the losses. ``import minigan.nn.functional as F``."""
 from minigan import ops
+# activations re-exported, so F.relu etc. work as in PyTorch
+from minigan.ops import leaky_relu, linear, log_sigmoid, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from minigan.ops.loss import BinaryCrossEntropy
 from minigan.tensor import Tensor
-
-# activations (re-exported so F.relu etc. work as in PyTorch)
-relu = ops.relu
-sigmoid = ops.sigmoid
-tanh = ops.tanh
-softplus = ops.softplus
-log_sigmoid = ops.log_sigmoid
-linear = ops.linear
-
-
-def leaky_relu(x, negative_slope=0.01):
-    return ops.leaky_relu(x, negative_slope)
 
 
 def dropout(x, p=0.5, training=True):
@@ -25,8 +15,7 @@ def dropout(x, p=0.5, training=True):
         return x
     if p == 1.0:
         return x * 0.0
-    keep = x.backend.rand(x.shape, x.dtype) >= p
-    mask = keep.astype(x.dtype)
+    mask = (x.backend.rand(x.shape, x.dtype) >= p).astype(x.dtype)  # 1 where kept
     mask *= 1.0 / (1.0 - p)
     return x * Tensor(mask, _backend=x.backend)
 
@@ -52,11 +41,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Tr
         centered = x - mean
         var = (centered * centered).mean(axis=axes, keepdims=True)
         if running_mean is not None and training:
-            # in place on the buffers, outside the graph
-            running_mean.data *= 1.0 - momentum
-            running_mean.data += momentum * mean.data.reshape(-1)
-            running_var.data *= 1.0 - momentum
-            running_var.data += (momentum * n / (n - 1)) * var.data.reshape(-1)
+            # moving averages, in place on the buffers, outside the graph
+            running_mean.data[...] = running_mean.data * (1.0 - momentum) + momentum * mean.data.reshape(-1)
+            running_var.data[...] = running_var.data * (1.0 - momentum) + momentum * n / (n - 1) * var.data.reshape(-1)
     else:
         centered = x - running_mean.detach().reshape(channel)
         var = running_var.detach().reshape(channel)
@@ -67,32 +54,28 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Tr
 
 
 # ---- losses ----------------------------------------------------------------------------------
-_REDUCTIONS = ("mean", "sum", "none")
+_REDUCTIONS = {"mean": ops.mean, "sum": ops.sum, "none": lambda loss: loss}
 
 
 def _reduce(loss, reduction, name):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if reduction not in tuple(_REDUCTIONS):  # a tuple: compared with ==, never hashed
+        raise ValueError(f"{name}: reduction must be one of {tuple(_REDUCTIONS)}, got {reduction!r}")
+    return _REDUCTIONS[reduction](loss)
 
 
-def _check_pair(name, input_, target):
+def _pointwise_loss(name, loss, input_, target, reduction):
+    """``loss(input, target)`` elementwise, for a target of the input's shape, then reduced."""
     target = ops.as_tensor(target, input_)
     if input_.shape != target.shape:
         raise ValueError(f"{name}: input shape {input_.shape} and target shape {target.shape} differ; "
                          "they must be equal (reshape the target, e.g. to (N, 1))")
-    return target
+    return _reduce(loss(input_, target), reduction, name)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):
     """-[t log p + (1 - t) log(1 - p)] for probabilities p; each log is clamped at -100 like
     PyTorch, so p = 0 or 1 gives a finite loss and gradient, never inf or NaN."""
-    target = _check_pair("binary_cross_entropy", input, target)
-    return _reduce(BinaryCrossEntropy.apply(input, target), reduction, "binary_cross_entropy")
+    return _pointwise_loss("binary_cross_entropy", BinaryCrossEntropy.apply, input, target, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
@@ -101,16 +84,8 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     Both terms are non-negative, so nothing cancels: exact for every logit (the shorter
     softplus(z) - t z loses everything below 1e-16 relative, e.g. the loss at z = 60, t = 1).
     """
-    target = _check_pair("binary_cross_entropy_with_logits", input, target)
-    loss = target * ops.softplus(-input) + (1.0 - target) * ops.softplus(input)
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
-
-
-def log_softmax(x, axis=-1):
-    """log softmax(x) = x - max(x) - log sum exp(x - max(x)); the shift keeps exp() from overflowing
-    and, being constant per row, changes nothing (so it is detached)."""
-    shifted = x - x.max(axis=axis, keepdims=True).detach()
-    return shifted - ops.log(ops.exp(shifted).sum(axis=axis, keepdims=True))
+    return _pointwise_loss("binary_cross_entropy_with_logits", lambda z, t: t * softplus(-z) + (1.0 - t) * softplus(z),
+                           input, target, reduction)
 
 
 def cross_entropy(logits, labels, reduction="mean"):
@@ -120,12 +95,9 @@ def cross_entropy(logits, labels, reduction="mean"):
         raise ValueError(f"cross_entropy: logits of shape {logits.shape} need labels of shape "
                          f"({logits.shape[0] if logits.ndim else 'N'},), got {tuple(labels.shape)}")
     rows = logits.backend.xp.arange(logits.shape[0])
-    picked = log_softmax(logits, axis=1)[rows, labels]
-    return _reduce(-picked, reduction, "cross_entropy")
+    return _reduce(-log_softmax(logits, axis=1)[rows, labels], reduction, "cross_entropy")
 
 
 def mse_loss(input, target, reduction="mean"):
     """(input - target)^2."""
-    target = _check_pair("mse_loss", input, target)
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    return _pointwise_loss("mse_loss", lambda x, t: (x - t) ** 2, input, target, reduction)

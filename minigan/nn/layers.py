@@ -1,21 +1,14 @@
-"""Layers: Linear, activations, BatchNorm1d, Dropout, Sequential."""
+"""Layers: Linear, activations, BatchNorm1d, Dropout."""
 import math
 
 from minigan.nn import functional as F
 from minigan.nn.module import Module, new_parameter
-from minigan.creation import get_default_dtype
-from minigan.tensor import Tensor
-from minigan import backend as _backend
+from minigan.creation import ones, zeros
 
 
 def _uniform(bound):
     """init(backend, shape, dtype) drawing from U(-bound, bound) with the backend's generator."""
-    def init(be, shape, dtype):
-        u = be.rand(shape, dtype)
-        u *= 2.0 * bound
-        u -= bound
-        return u
-    return init
+    return lambda be, shape, dtype: be.rand(shape, dtype) * (2.0 * bound) - bound
 
 
 class Linear(Module):
@@ -36,23 +29,28 @@ class Linear(Module):
 
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape {tuple(x.shape)} "
-                             f"does not fit weight of shape {tuple(self.weight.shape)}; "
-                             f"expected (*, {self.in_features})")
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape {x.shape} does not "
+                             f"fit weight of shape {self.weight.shape}; expected (*, {self.in_features})")
         if x.ndim == 2:
             return F.linear(x, self.weight, self.bias)
         # (N, *, in) and (in,) as torch: fold the leading dims into one batch for the 2-D fused op
-        lead = tuple(x.shape[:-1])
         y = F.linear(x.reshape((-1, self.in_features)), self.weight, self.bias)
-        return y.reshape(lead + (self.out_features,))
+        return y.reshape(x.shape[:-1] + (self.out_features,))
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class ReLU(Module):
-    def forward(self, x):
-        return F.relu(x)
+    def forward(self, x): return F.relu(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x): return F.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x): return F.tanh(x)
 
 
 class LeakyReLU(Module):
@@ -60,21 +58,8 @@ class LeakyReLU(Module):
         super().__init__()
         self.negative_slope = negative_slope
 
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
-
-
-class Sigmoid(Module):
-    def forward(self, x):
-        return F.sigmoid(x)
-
-
-class Tanh(Module):
-    def forward(self, x):
-        return F.tanh(x)
+    def forward(self, x): return F.leaky_relu(x, self.negative_slope)
+    def extra_repr(self): return f"negative_slope={self.negative_slope}"
 
 
 class Dropout(Module):
@@ -86,11 +71,8 @@ class Dropout(Module):
             raise ValueError(f"Dropout: probability p must be in [0, 1], got {p}")
         self.p = p
 
-    def forward(self, x):
-        return F.dropout(x, self.p, self.training)
-
-    def extra_repr(self):
-        return f"p={self.p}"
+    def forward(self, x): return F.dropout(x, self.p, self.training)
+    def extra_repr(self): return f"p={self.p}"
 
 
 class BatchNorm1d(Module):
@@ -115,10 +97,9 @@ class BatchNorm1d(Module):
         self.bias = new_parameter((num_features,), lambda be, s, d: be.xp.zeros(s, dtype=d)) if affine else None
         self.running_mean = self.running_var = self.num_batches_tracked = None
         if track_running_stats:
-            be = _backend.get_backend()
-            self.register_buffer("running_mean", Tensor(be.xp.zeros(num_features, dtype=get_default_dtype()), _backend=be))
-            self.register_buffer("running_var", Tensor(be.xp.ones(num_features, dtype=get_default_dtype()), _backend=be))
-            self.register_buffer("num_batches_tracked", Tensor(be.xp.zeros((), dtype="int64"), _backend=be))
+            self.register_buffer("running_mean", zeros(num_features))
+            self.register_buffer("running_var", ones(num_features))
+            self.register_buffer("num_batches_tracked", zeros((), dtype="int64"))
 
     def forward(self, x):
         factor = 0.0 if self.momentum is None else self.momentum
@@ -129,30 +110,4 @@ class BatchNorm1d(Module):
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             self.training, factor, self.eps)
 
-    def extra_repr(self):
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
-
-
-class Sequential(Module):
-    """Modules applied in order; their parameters are named "0.weight", "1.bias", ..."""
-
-    def __init__(self, *modules):
-        super().__init__()
-        for i, module in enumerate(modules):
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential: item {i} is a {type(module).__name__}, not a Module")
-            setattr(self, str(i), module)
-
-    def __len__(self):
-        return len(self.children())
-
-    def __getitem__(self, i):
-        return self.children()[i]
-
-    def __iter__(self):
-        return iter(self.children())
-
-    def forward(self, x):
-        for module in self.children():
-            x = module(x)
-        return x
+    def extra_repr(self): return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

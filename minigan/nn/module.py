@@ -2,6 +2,7 @@
 import collections
 
 from minigan import backend as _backend
+from minigan.creation import get_default_dtype
 from minigan.tensor import Tensor
 
 
@@ -11,11 +12,9 @@ IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer updates (requires grad by default)."""
 
-    def __init__(self, data, requires_grad=True):
-        super().__init__(data, requires_grad=requires_grad)
+    def __init__(self, data, requires_grad=True): super().__init__(data, requires_grad=requires_grad)
 
-    def __repr__(self):
-        return "Parameter containing:\n" + super().__repr__()
+    def __repr__(self): return "Parameter containing:\n" + super().__repr__()
 
 
 class Module:
@@ -30,47 +29,41 @@ class Module:
         self.training = True
         self._buffer_names = []
 
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
-
-    def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+    def forward(self, *args, **kwargs): raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+    def __call__(self, *args, **kwargs): return self.forward(*args, **kwargs)
 
     # --- discovery -----------------------------------------------------------------------------
-    def named_children(self):
-        for name, value in vars(self).items():
-            if isinstance(value, Module):
-                yield name, value
+    def named_children(self): return ((name, m) for name, m in vars(self).items() if isinstance(m, Module))
 
-    def children(self):
-        return [m for _, m in self.named_children()]
+    def children(self): return [m for _, m in self.named_children()]
 
     def named_modules(self, prefix=""):
         yield prefix, self
         for name, child in self.named_children():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
-    def modules(self):
-        return [m for _, m in self.named_modules()]
+    def modules(self): return [m for _, m in self.named_modules()]
 
-    def named_parameters(self, prefix=""):
-        """Own parameters first, then each child's (PyTorch's order)."""
-        for name, value in vars(self).items():
-            if isinstance(value, Parameter):
-                yield f"{prefix}{name}", value
+    def _own_parameters(self): return [(n, v) for n, v in vars(self).items() if isinstance(v, Parameter)]
+    def _own_buffers(self): return [(n, getattr(self, n)) for n in self._buffer_names]
+
+    def _named(self, own, prefix=""):
+        """(dotted name, tensor) for each of ``own(module)``, this module's first, then each child's
+        (PyTorch's order)."""
+        for name, t in own(self):
+            yield prefix + name, t
         for name, child in self.named_children():
-            yield from child.named_parameters(f"{prefix}{name}.")
+            yield from child._named(own, f"{prefix}{name}.")
 
-    def parameters(self):
-        return [p for _, p in self.named_parameters()]
+    def named_parameters(self, prefix=""): return self._named(Module._own_parameters, prefix)
+    def parameters(self): return [p for _, p in self.named_parameters()]
+    def named_buffers(self, prefix=""): return self._named(Module._own_buffers, prefix)
+    def buffers(self): return [b for _, b in self.named_buffers()]
 
     def register_buffer(self, name, tensor_):
         setattr(self, name, tensor_)
         if name not in self._buffer_names:
             self._buffer_names.append(name)
-
-    def buffers(self):
-        return [b for _, b in self.named_buffers()]
 
     def apply(self, fn):
         """Call ``fn`` on every sub-module (children first), then on this one; returns self (PyTorch's order)."""
@@ -79,12 +72,6 @@ class Module:
         fn(self)
         return self
 
-    def named_buffers(self, prefix=""):
-        for name in self._buffer_names:
-            yield f"{prefix}{name}", getattr(self, name)
-        for name, child in self.named_children():
-            yield from child.named_buffers(f"{prefix}{name}.")
-
     # --- modes ---------------------------------------------------------------------------------
     def train(self, mode=True):
         """Training mode (BatchNorm uses batch statistics, Dropout drops); propagates to children."""
@@ -92,8 +79,7 @@ class Module:
             m.training = mode
         return self
 
-    def eval(self):
-        return self.train(False)
+    def eval(self): return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
         """Freeze (False) or unfreeze every parameter: frozen weights get no gradient computed."""
@@ -113,15 +99,9 @@ class Module:
             p.grad = None
 
     # --- saving and loading --------------------------------------------------------------------
-    def _named_state(self, prefix=""):
+    def _named_state(self):
         """Parameters and buffers in PyTorch's state_dict order: own params, own buffers, children."""
-        for name, value in vars(self).items():
-            if isinstance(value, Parameter):
-                yield f"{prefix}{name}", value
-        for name in self._buffer_names:
-            yield f"{prefix}{name}", getattr(self, name)
-        for name, child in self.named_children():
-            yield from child._named_state(f"{prefix}{name}.")
+        return self._named(lambda m: m._own_parameters() + m._own_buffers())
 
     def state_dict(self):
         """{'0.weight': numpy array, ...}: host copies, keys, order and layouts as in PyTorch."""
@@ -139,7 +119,7 @@ class Module:
             if name not in state:
                 continue
             value = state[name]
-            value = value.numpy() if isinstance(value, Tensor) else value
+            value = value.numpy() if isinstance(value, Tensor) else value  # a host or device array
             if tuple(value.shape) != target.shape:
                 raise ValueError(f"load_state_dict: {name!r} has shape {tuple(value.shape)} in the state "
                                  f"but {target.shape} in the model")
@@ -148,23 +128,15 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing ------------------------------------------------------------------------------
-    def extra_repr(self):
-        return ""
+    def extra_repr(self): return ""
 
     def __repr__(self):
-        children = list(self.named_children())
-        if not children:
+        lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
+        if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
-        lines = [f"{type(self).__name__}("]
-        for name, child in children:
-            body = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {body}")
-        lines.append(")")
-        return "\n".join(lines)
+        return "\n".join([f"{type(self).__name__}("] + lines + [")"])
 
 
 def new_parameter(shape, init):
     """A Parameter of the default dtype on the current backend, filled by ``init(backend, shape, dtype)``."""
-    from minigan.creation import get_default_dtype
-    be = _backend.get_backend()
-    return Parameter(init(be, shape, get_default_dtype()))
+    return Parameter(init(_backend.get_backend(), shape, get_default_dtype()))

@@ -20,21 +20,8 @@ from minigan.ops.shape import (cat, concatenate, flatten, getitem, permute, resh
                                transpose, unsqueeze, view)
 from minigan.tensor import Tensor, is_grad_enabled
 
-__all__ = [
-    "add", "sub", "mul", "div", "neg", "pow", "matmul", "linear", "exp", "log", "sqrt", "abs", "clone",
-    "maximum", "minimum", "where", "clip", "clamp", "mask", "relu", "sum", "mean", "var", "std", "max", "min",
-    "amax", "amin", "norm", "argmax", "argmin", "reshape", "view", "flatten", "squeeze", "unsqueeze",
-    "transpose", "permute", "swapaxes", "broadcast_to", "sum_to", "getitem", "concatenate", "cat", "stack",
-    "sigmoid", "tanh", "leaky_relu", "softplus", "log_sigmoid", "softmax", "log_softmax", "compare",
-    "as_tensor", "to_dtype",
-]
 
-
-# ---- operators that need their operands swapped, or a comparison's name --------------------
-def _rsub(a, b): return sub(b, a)
-def _rdiv(a, b): return div(b, a)
-def _rmatmul(a, b): return matmul(b, a)
-def _rpow(a, base): return pow(base, a)
+# ---- == and != against None are not elementwise: Python's answer (NotImplemented -> identity) ----
 def _equal(a, b): return NotImplemented if b is None else compare(a, b, "equal")
 def _not_equal(a, b): return NotImplemented if b is None else compare(a, b, "not_equal")
 
@@ -51,25 +38,23 @@ def _in_place(op, method):
 
 
 _TENSOR_METHODS = {
-    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub, "__mul__": mul, "__rmul__": mul,
-    "__truediv__": div, "__rtruediv__": _rdiv, "__neg__": neg, "__pow__": pow, "__rpow__": _rpow,
-    "__matmul__": matmul, "__rmatmul__": _rmatmul, "__getitem__": getitem, "__setitem__": setitem,
-    "__iadd__": _in_place(add, "add_"), "__isub__": _in_place(sub, "sub_"),
-    "__imul__": _in_place(mul, "mul_"), "__itruediv__": _in_place(div, "div_"),
-    "__eq__": _equal, "__ne__": _not_equal,
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": lambda a, b: sub(b, a), "__mul__": mul,
+    "__rmul__": mul, "__truediv__": div, "__rtruediv__": lambda a, b: div(b, a), "__neg__": neg, "__pow__": pow,
+    "__rpow__": lambda a, base: pow(base, a), "__matmul__": matmul, "__rmatmul__": lambda a, b: matmul(b, a),
+    "__getitem__": getitem, "__setitem__": setitem,
+    "__iadd__": _in_place(add, "add_"), "__isub__": _in_place(sub, "sub_"), "__imul__": _in_place(mul, "mul_"),
+    "__itruediv__": _in_place(div, "div_"), "__eq__": _equal, "__ne__": _not_equal,
     "__gt__": lambda a, b: compare(a, b, "greater"), "__ge__": lambda a, b: compare(a, b, "greater_equal"),
     "__lt__": lambda a, b: compare(a, b, "less"), "__le__": lambda a, b: compare(a, b, "less_equal"),
     "pow": pow, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clone": clone,
     "sigmoid": sigmoid, "tanh": tanh, "relu": relu, "softmax": softmax, "log_softmax": log_softmax,
     "clip": clip, "clamp": clamp, "maximum": maximum, "minimum": minimum, "argmax": argmax, "argmin": argmin,
     "sum": sum, "mean": mean, "var": var, "std": std, "max": max, "min": min, "amax": amax, "amin": amin,
-    "norm": norm, "sum_to": sum_to, "broadcast_to": broadcast_to,
-    "reshape": reshape, "view": view, "flatten": flatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
-    "transpose": transpose, "permute": permute, "swapaxes": swapaxes,
-    "float": lambda a: to_dtype(a, "float32"), "double": lambda a: to_dtype(a, "float64"),
+    "norm": norm, "sum_to": sum_to, "broadcast_to": broadcast_to, "reshape": reshape, "view": view,
+    "flatten": flatten, "squeeze": squeeze, "unsqueeze": unsqueeze, "transpose": transpose, "permute": permute,
+    "swapaxes": swapaxes, "float": lambda a: to_dtype(a, "float32"), "double": lambda a: to_dtype(a, "float64"),
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "zero_": zero_, "fill_": fill_, "copy_": copy_,
-    "clamp_": clamp_,
-    "T": property(lambda a: transpose(a)), "mT": property(lambda a: swapaxes(a, -2, -1)),
+    "clamp_": clamp_, "T": property(lambda a: transpose(a)), "mT": property(lambda a: swapaxes(a, -2, -1)),
 }
 for _name, _method in _TENSOR_METHODS.items():
     setattr(Tensor, _name, _method)

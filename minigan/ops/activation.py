@@ -1,4 +1,5 @@
 """Activations, each fused where numerics or speed ask for it (see the NOTEs)."""
+from minigan.ops.elementwise import unary
 from minigan.tensor import Function, Tensor
 
 
@@ -17,50 +18,26 @@ class LeakyReLU(Function):
         self.mask = mask
         return a * mask
 
-    def backward(self, grad):
-        return (grad * Tensor(self.mask, _backend=self.backend),)
+    def backward(self, grad): return (grad * Tensor(self.mask, _backend=self.backend),)
 
 
-def leaky_relu(a, negative_slope=0.01):
-    return LeakyReLU.apply(a, slope=float(negative_slope))
+def leaky_relu(a, negative_slope=0.01): return LeakyReLU.apply(a, slope=float(negative_slope))
 
 
-class Sigmoid(Function):
+def _sigmoid(xp, a):
     """sigmoid(x) = 1 / (1 + exp(-x)), computed from exp(-|x|) so it never overflows."""
-    saves_inputs, saves_output = False, True
-
-    def forward(self, a):
-        xp = self.xp
-        # NOTE: fused for numerics: for x < 0 use exp(x) / (1 + exp(x)), which keeps tiny
-        # values like sigmoid(-30) = 9e-14 (the naive form rounds them to 0 and log() to -inf).
-        z = xp.exp(-xp.abs(a))
-        return xp.where(a >= 0, 1.0, z).astype(a.dtype, copy=False) / (1.0 + z)
-
-    def backward(self, grad):
-        s = self.output()
-        return (grad * (s * (1.0 - s)),)
+    # NOTE: fused for numerics: for x < 0 use exp(x) / (1 + exp(x)), which keeps tiny
+    # values like sigmoid(-30) = 9e-14 (the naive form rounds them to 0 and log() to -inf).
+    z = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1.0, z).astype(a.dtype, copy=False) / (1.0 + z)
 
 
-class Tanh(Function):
-    saves_inputs, saves_output = False, True
-
-    def forward(self, a):
-        return self.xp.tanh(a)
-
-    def backward(self, grad):
-        t = self.output()
-        return (grad * (1.0 - t * t),)
-
-
-class Softplus(Function):
-    """softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact for every x."""
-
-    def forward(self, a):
-        xp = self.xp
-        return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
-
-    def backward(self, grad):
-        return (grad * self.inputs[0].sigmoid(),)
+# one-input activations as (forward, backward) pairs, see elementwise.unary
+Sigmoid = unary("Sigmoid", _sigmoid, lambda grad, a, s: grad * (s * (1.0 - s)), reads="output")
+Tanh = unary("Tanh", lambda xp, a: xp.tanh(a), lambda grad, a, t: grad * (1.0 - t * t), reads="output")
+# softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact for every x
+Softplus = unary("Softplus", lambda xp, a: xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a))),
+                 lambda grad, a, y: grad * a.sigmoid())
 
 
 def sigmoid(a): return Sigmoid.apply(a)

@@ -4,8 +4,7 @@ import numbers
 from minigan.tensor import Tensor
 
 
-def is_scalar(x):
-    return isinstance(x, numbers.Number) and not isinstance(x, bool)
+def is_scalar(x): return isinstance(x, numbers.Number) and not isinstance(x, bool)
 
 
 def as_tensor(x, like):
@@ -37,6 +36,11 @@ def binary(cls, name, a, b, **params):
         raise
 
 
+def shape_args(shape):
+    """The shape of f(2, 3) and of f((2, 3)) alike: (2, 3)."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+
 def normalize_axes(axis, ndim):
     """Sorted non-negative axes; None means all of them."""
     if axis is None:
@@ -55,9 +59,7 @@ def reduction_axes(ndim, axis, keepdims, dim, keepdim):
         if axis is not None:
             raise TypeError("give axis= (NumPy's name) or dim= (PyTorch's), not both")
         axis = None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
-    if keepdim is not None:
-        keepdims = keepdim
-    return normalize_axes(axis, ndim), bool(keepdims)
+    return normalize_axes(axis, ndim), bool(keepdims if keepdim is None else keepdim)
 
 
 def kept_shape(shape, axes):

@@ -8,26 +8,30 @@ from minigan.ops.select import mask
 from minigan.tensor import Function, Tensor
 
 
+def unary(name, forward, backward, reads="input"):
+    """A Function class for a one-input op: ``forward(xp, a)`` on the array, ``backward(grad, a, y)``
+    the input's gradient in Tensor ops (a the input, y the output). ``reads`` names the tensor
+    backward needs ("input", "output" or None): changing that one in place makes backward raise."""
+    class Unary(Function):
+        saves_inputs, saves_output = reads == "input", reads == "output"
+        def forward(self, a): return forward(self.xp, a)
+        def backward(self, grad): return (backward(grad, self.inputs[0], self.output()),)
+    Unary.__name__ = Unary.__qualname__ = name
+    return Unary
+
+
 # ---- arithmetic ---------------------------------------------------------------------------------
 class Add(Function):
     saves_inputs = False
-
-    def forward(self, a, b):
-        return a + b
-
-    def backward(self, grad):
-        return grad, grad
+    def forward(self, a, b): return a + b
+    def backward(self, grad): return grad, grad
 
 
 class AddScalar(Function):
     """a + c for a Python number c (kept a Python number so float32 stays float32)."""
     saves_inputs = False
-
-    def forward(self, a, c):
-        return a + c
-
-    def backward(self, grad):
-        return (grad,)
+    def forward(self, a, c): return a + c
+    def backward(self, grad): return (grad,)
 
 
 def _commutative(tensor_op, scalar_op, name, a, b):
@@ -39,19 +43,15 @@ def _commutative(tensor_op, scalar_op, name, a, b):
     return binary(tensor_op, name, a, as_tensor(b, a))
 
 
-def add(a, b):
-    return _commutative(Add, AddScalar, "add", a, b)
+def add(a, b): return _commutative(Add, AddScalar, "add", a, b)
 
 
 class Sub(Function):
     saves_inputs = False
-
-    def forward(self, a, b):
-        return a - b
+    def forward(self, a, b): return a - b
 
     def backward(self, grad):
-        return (grad if self.needs_input_grad[0] else None,
-                -grad if self.needs_input_grad[1] else None)
+        return grad if self.needs_input_grad[0] else None, -grad if self.needs_input_grad[1] else None
 
 
 def sub(a, b):
@@ -63,13 +63,11 @@ def sub(a, b):
 
 
 class Mul(Function):
-    def forward(self, a, b):
-        return a * b
+    def forward(self, a, b): return a * b
 
     def backward(self, grad):
         a, b = self.inputs
-        return (grad * b if self.needs_input_grad[0] else None,
-                grad * a if self.needs_input_grad[1] else None)
+        return grad * b if self.needs_input_grad[0] else None, grad * a if self.needs_input_grad[1] else None
 
 
 class MulScalar(Function):
@@ -79,19 +77,15 @@ class MulScalar(Function):
         self.c = c
         return a * c
 
-    def backward(self, grad):
-        return (grad * self.c,)
+    def backward(self, grad): return (grad * self.c,)
 
 
-def mul(a, b):
-    return _commutative(Mul, MulScalar, "mul", a, b)
+def mul(a, b): return _commutative(Mul, MulScalar, "mul", a, b)
 
 
 class Div(Function):
     saves_output = True
-
-    def forward(self, a, b):
-        return a / b
+    def forward(self, a, b): return a / b
 
     def backward(self, grad):
         a, b = self.inputs
@@ -109,18 +103,8 @@ def div(a, b):
     return binary(Div, "div", *as_pair(a, b))
 
 
-class Neg(Function):
-    saves_inputs = False
-
-    def forward(self, a):
-        return -a
-
-    def backward(self, grad):
-        return (-grad,)
-
-
-def neg(a):
-    return Neg.apply(a)
+Neg = unary("Neg", lambda xp, a: -a, lambda grad, a, y: -grad, reads=None)
+def neg(a): return Neg.apply(a)
 
 
 class PowScalar(Function):
@@ -143,9 +127,7 @@ class Pow(Function):
     """a ** b for tensors: d/da = b a^(b-1) (0 where b = 0), d/db = a^b log a (0 where a = 0 <= b),
     the conventions PyTorch uses so that 0 ** 0 = 1 has finite gradients."""
     saves_output = True
-
-    def forward(self, a, b):
-        return a ** b
+    def forward(self, a, b): return a ** b
 
     def backward(self, grad):
         a, b = self.inputs
@@ -164,44 +146,13 @@ def pow(a, exponent):
     return binary(Pow, "pow", *as_pair(a, exponent))
 
 
-# ---- transcendental -----------------------------------------------------------------------------
-class Exp(Function):
-    saves_inputs, saves_output = False, True
-
-    def forward(self, a):
-        return self.xp.exp(a)
-
-    def backward(self, grad):
-        return (grad * self.output(),)
-
-
-class Log(Function):
-    def forward(self, a):
-        return self.xp.log(a)
-
-    def backward(self, grad):
-        return (grad / self.inputs[0],)
-
-
-class Sqrt(Function):
-    saves_inputs, saves_output = False, True
-
-    def forward(self, a):
-        return self.xp.sqrt(a)
-
-    def backward(self, grad):
-        return (grad / (self.output() * 2.0),)
-
-
-class Abs(Function):
-    """|a|; the gradient is sign(a) (0 at 0), as in PyTorch."""
-
-    def forward(self, a):
-        self.sign = self.xp.sign(a)
-        return self.xp.abs(a)
-
-    def backward(self, grad):
-        return (grad * Tensor(self.sign, _backend=self.backend),)
+# ---- transcendental: (forward, backward) pairs ----------------------------------------------------
+Exp = unary("Exp", lambda xp, a: xp.exp(a), lambda grad, a, y: grad * y, reads="output")
+Log = unary("Log", lambda xp, a: xp.log(a), lambda grad, a, y: grad / a)
+Sqrt = unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda grad, a, y: grad / (y * 2.0), reads="output")
+# |a|: the gradient is sign(a) (0 at 0), as in PyTorch
+Abs = unary("Abs", lambda xp, a: xp.abs(a),
+            lambda grad, a, y: grad * Tensor(a.backend.xp.sign(a.data), _backend=a.backend))
 
 
 def exp(a): return Exp.apply(a)
@@ -211,31 +162,16 @@ def abs(a): return Abs.apply(a)
 
 
 # ---- copies and casts ---------------------------------------------------------------------------
-class Clone(Function):
-    saves_inputs = False
-
-    def forward(self, a):
-        return a.copy()
-
-    def backward(self, grad):
-        return (grad,)
+Clone = unary("Clone", lambda xp, a: a.copy(), lambda grad, a, y: grad, reads=None)
+def clone(a): return Clone.apply(a)
 
 
 class Cast(Function):
     """a.astype(dtype); the gradient goes back in the input's dtype."""
     saves_inputs = False
 
-    def forward(self, a, dtype):
-        self.in_dtype = a.dtype
-        return a.astype(dtype)
-
-    def backward(self, grad):
-        return (Cast.apply(grad, dtype=self.in_dtype),)
+    def forward(self, a, dtype): return a.astype(dtype)
+    def backward(self, grad): return (Cast.apply(grad, dtype=self.inputs[0].dtype),)
 
 
-def clone(a):
-    return Clone.apply(a)
-
-
-def to_dtype(a, dtype):
-    return a if a.dtype == dtype else Cast.apply(a, dtype=dtype)
+def to_dtype(a, dtype): return a if a.dtype == dtype else Cast.apply(a, dtype=dtype)

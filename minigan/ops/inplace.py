@@ -5,6 +5,8 @@ changed in place since, backward raises instead of silently using the new values
 Function.check_versions). As in PyTorch, a leaf that requires grad may only be changed under
 ``no_grad()`` (as optimizers do).
 """
+from minigan.backend import common_backend
+from minigan.ops.shape import normalize_index
 from minigan.tensor import Tensor, is_grad_enabled
 
 
@@ -26,9 +28,7 @@ def _value(t, other):
         if is_grad_enabled() and other.requires_grad:
             raise RuntimeError("in-place operation with an operand that requires grad: the graph would be "
                                "lost; write y = y + x instead, or use no_grad()")
-        if other.backend is not t.backend:
-            raise RuntimeError(f"in-place op: tensors live on different backends ({t.backend.name!r} and "
-                               f"{other.backend.name!r}); move one with .to({t.backend.name!r})")
+        common_backend("in-place op", (t, other))  # raises if they live on different backends
         return other.data
     return other
 
@@ -45,7 +45,5 @@ def clamp_(t, min=None, max=None): return _modify(t, t.backend.xp.clip(t.data, m
 
 def setitem(t, index, value):
     """``x[index] = value`` (and so ``x[0] += 1``), in place."""
-    from minigan.ops.shape import _normalize_index
     _modify(t)  # checks first: nothing is written if the change is refused
-    t.data[_normalize_index(index, t.backend)] = _value(t, value)
-    return None
+    t.data[normalize_index(index, t.backend)] = _value(t, value)

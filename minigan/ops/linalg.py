@@ -14,14 +14,11 @@ def _matmul(xp, a, b):
 class MatMul(Function):
     """a @ b over the last two axes, leading axes broadcast (the engine sums them back)."""
 
-    def forward(self, a, b):
-        return _matmul(self.xp, a, b)
+    def forward(self, a, b): return _matmul(self.xp, a, b)
 
     def backward(self, grad):
         a, b = self.inputs
-        grad_a = grad @ b.transpose(*_swap_last(b.ndim)) if self.needs_input_grad[0] else None
-        grad_b = a.transpose(*_swap_last(a.ndim)) @ grad if self.needs_input_grad[1] else None
-        return grad_a, grad_b
+        return grad @ b.mT if self.needs_input_grad[0] else None, a.mT @ grad if self.needs_input_grad[1] else None
 
 
 def matmul(a, b):
@@ -32,25 +29,12 @@ def matmul(a, b):
         raise ValueError(f"matmul: operands must not be 0-d, got shapes {a.shape} and {b.shape}; use * for scalars")
     if a.ndim == 1 or b.ndim == 1:  # as (1, n) and (n, 1) matrices, then drop the added axes
         out = matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
-        return out.reshape(_vector_result_shape(a, b, out.shape))
+        out = out.squeeze(-1) if b.ndim == 1 else out
+        return out.squeeze(-2 if b.ndim != 1 else -1) if a.ndim == 1 else out
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
                          f"(inner dimensions {a.shape[-1]} != {b.shape[-2]})")
     return binary(MatMul, "matmul", a, b)
-
-
-def _vector_result_shape(a, b, shape):
-    """The shape of a matmul with a vector operand: the vector's added axis removed."""
-    shape = list(shape)
-    if b.ndim == 1:
-        del shape[-1]
-    if a.ndim == 1:
-        del shape[-2 if b.ndim != 1 else -1]
-    return tuple(shape)
-
-
-def _swap_last(ndim):
-    return tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
 
 
 class Linear(Function):
@@ -60,7 +44,7 @@ class Linear(Function):
     one output buffer, and gradients only for what needs them (a frozen layer skips dW, db).
     """
 
-    def forward(self, x, weight, bias):
+    def forward(self, x, weight, bias=None):  # bias=None: applied to (x, weight) only
         out = _matmul(self.xp, x, weight.T)
         if bias is not None:
             out += bias
@@ -75,16 +59,9 @@ class Linear(Function):
         return grad_x, grad_w, grad_b
 
 
-class LinearNoBias(Linear):
-    def forward(self, x, weight):
-        return super().forward(x, weight, None)
-
-
 def linear(x, weight, bias=None):
     """x @ weight.T + bias, for x of shape (N, in) and weight of shape (out, in)."""
     if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
                          f"(expected input (N, {weight.shape[-1]}))")
-    if bias is None:
-        return LinearNoBias.apply(x, weight)
-    return Linear.apply(x, weight, bias)
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)

@@ -21,8 +21,12 @@ class Sum(Function):
         self.in_shape, self.axes = a.shape, axes
         return a.sum(axis=axes, keepdims=keepdims)
 
-    def backward(self, grad):
-        return (grad.reshape(kept_shape(self.in_shape, self.axes)).broadcast_to(self.in_shape),)
+    def backward(self, grad): return (_unreduce(grad, self.in_shape, self.axes),)
+
+
+def _unreduce(grad, in_shape, axes):
+    """A reduction's gradient broadcast back over the input's shape (the reduced axes restored)."""
+    return grad.reshape(kept_shape(in_shape, axes)).broadcast_to(in_shape)
 
 
 def sum(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -30,8 +34,7 @@ def sum(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return Sum.apply(a, axes=axes, keepdims=keepdims)
 
 
-def _count(a, axes):
-    return math.prod(a.shape[ax] for ax in axes)
+def _count(a, axes): return math.prod(a.shape[ax] for ax in axes)
 
 
 def mean(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -78,7 +81,6 @@ class Max(Function):
     saves_inputs = False
 
     def forward(self, a, axes, keepdims, ties):
-        xp = self.xp
         self.in_shape, self.axes = a.shape, axes
         top = a.max(axis=axes, keepdims=True)
         if ties == "split":
@@ -86,26 +88,22 @@ class Max(Function):
             self.scale = 1.0 / self.keep.sum(axis=axes, keepdims=True).astype(a.dtype)
         else:  # one axis: a one-hot of the first index of the maximum
             self.indices = a.argmax(axis=axes[0], keepdims=True)
-            positions = xp.arange(a.shape[axes[0]]).reshape(kept_shape(a.shape, set(range(a.ndim)) - set(axes)))
+            positions = self.xp.arange(a.shape[axes[0]]).reshape(kept_shape(a.shape, set(range(a.ndim)) - set(axes)))
             self.keep, self.scale = positions == self.indices, None
         return top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
-    def backward(self, grad):
-        kept = grad.reshape(kept_shape(self.in_shape, self.axes)).broadcast_to(self.in_shape)
-        return (mask(kept, self.keep, self.scale),)
+    def backward(self, grad): return (mask(_unreduce(grad, self.in_shape, self.axes), self.keep, self.scale),)
 
 
 def max(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """NumPy's max (``axis=``: the values) or PyTorch's (``dim=``: values and indices)."""
+    axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
-        axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
         return Max.apply(a, axes=axes, keepdims=keepdims, ties="split")
     if not isinstance(dim, int):
         raise TypeError(f"max(dim=...) takes one int dimension, got {dim!r}; use amax for several")
-    axes, keepdims = reduction_axes(a.ndim, axis, keepdims, dim, keepdim)
     out = Max.apply(a, axes=axes, keepdims=keepdims, ties="first")
-    indices = out._ctx.indices if out._ctx is not None else a.data.argmax(axis=axes[0], keepdims=True)
-    indices = indices if keepdims else indices.reshape(out.shape)
+    indices = a.backend.xp.asarray(a.data.argmax(axis=axes[0], keepdims=keepdims))  # an array even when 0-d
     return MaxResult(out, Tensor(indices, _backend=a.backend))
 
 
@@ -148,12 +146,8 @@ def norm(a, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
     axes, keepdims = reduction_axes(a.ndim, axis, keepdim if keepdims is None else keepdims, dim, None)
     if p == 2:
         return Norm2.apply(a, axes=axes, keepdims=keepdims)
-    if p == 1:
-        return a.abs().sum(axes, keepdims)
-    if p == math.inf:
-        return a.abs().amax(axes, keepdims)
-    if p == -math.inf:
-        return a.abs().amin(axes, keepdims)
+    if p in (1, math.inf, -math.inf):  # the sum, the largest or the smallest |x|
+        return {1: sum, math.inf: amax, -math.inf: amin}[p](a.abs(), axes, keepdims)
     if p == 0:  # the number of non-zero entries (no gradient, as in PyTorch)
         return Tensor((a.data != 0).sum(axis=axes, keepdims=keepdims).astype(a.dtype), _backend=a.backend)
     return (a.abs() ** p).sum(axes, keepdims) ** (1.0 / p)
@@ -162,12 +156,8 @@ def norm(a, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
 class BroadcastTo(Function):
     saves_inputs = False
 
-    def forward(self, a, shape):
-        self.in_shape = a.shape
-        return self.xp.broadcast_to(a, shape)
-
-    def backward(self, grad):
-        return (sum_to(grad, self.in_shape),)
+    def forward(self, a, shape): return self.xp.broadcast_to(a, shape)
+    def backward(self, grad): return (sum_to(grad, self.inputs[0].shape),)
 
 
 def broadcast_to(a, shape):
@@ -185,16 +175,11 @@ class SumTo(Function):
     saves_inputs = False
 
     def forward(self, a, shape):
-        self.in_shape = a.shape
         lead = a.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
-        out = a.sum(axis=axes, keepdims=True) if axes else a
-        return out.reshape(shape)
+        return (a.sum(axis=axes, keepdims=True) if axes else a).reshape(shape)
 
-    def backward(self, grad):
-        return (grad.broadcast_to(self.in_shape),)
+    def backward(self, grad): return (grad.broadcast_to(self.inputs[0].shape),)
 
 
-def sum_to(t, shape):
-    shape = tuple(shape)
-    return t if t.shape == shape else SumTo.apply(t, shape=shape)
+def sum_to(t, shape): return t if t.shape == tuple(shape) else SumTo.apply(t, shape=tuple(shape))

@@ -8,8 +8,7 @@ PyTorch gives 0. So these ops *select*, with :func:`mask`.
 from minigan.ops.coerce import as_pair, as_tensor
 from minigan.tensor import Function, Tensor
 
-_UNSIGNED = {2: "uint16", 4: "uint32", 8: "uint64"}
-_ALL_ONES = {"uint16": 2 ** 16 - 1, "uint32": 2 ** 32 - 1, "uint64": 2 ** 64 - 1}
+_UNSIGNED = {2: "uint16", 4: "uint32", 8: "uint64"}  # the unsigned int as wide as each float
 
 
 class Mask(Function):
@@ -27,14 +26,13 @@ class Mask(Function):
     def forward(self, a, keep, scale=None):
         self.keep, self.scale = keep, scale
         unsigned = _UNSIGNED[a.dtype.itemsize]
-        words = keep.astype(unsigned) * _ALL_ONES[unsigned]  # True -> all ones, False -> 0
+        words = keep.astype(unsigned) * (2 ** (8 * a.dtype.itemsize) - 1)  # True -> all ones, False -> 0
         out = self.xp.bitwise_and(a.view(unsigned), words).view(a.dtype)
         if scale is not None:
             out *= scale
         return out
 
-    def backward(self, grad):
-        return (Mask.apply(grad, keep=self.keep, scale=self.scale),)
+    def backward(self, grad): return (Mask.apply(grad, keep=self.keep, scale=self.scale),)
 
 
 def mask(a, keep, scale=None):
@@ -58,8 +56,7 @@ class Where(Function):
 def where(condition, a, b):
     """Elementwise ``a if condition else b``; ``condition`` is a boolean tensor (no gradient)."""
     a, b = as_pair(a, b)
-    cond = condition.data if isinstance(condition, Tensor) else condition
-    return Where.apply(a, b, condition=cond)
+    return Where.apply(a, b, condition=condition.data if isinstance(condition, Tensor) else condition)
 
 
 class Maximum(Function):
@@ -78,26 +75,20 @@ class Maximum(Function):
                 mask(grad, ~wins, half) if self.needs_input_grad[1] else None)
 
 
-def maximum(a, b):
-    return Maximum.apply(*as_pair(a, b), larger="maximum")
-
-
-def minimum(a, b):
-    return Maximum.apply(*as_pair(a, b), larger="minimum")
+def maximum(a, b): return Maximum.apply(*as_pair(a, b), larger="maximum")
+def minimum(a, b): return Maximum.apply(*as_pair(a, b), larger="minimum")
 
 
 class Clip(Function):
     """clip(a, lo, hi): gradient 1 inside [lo, hi] and 0 where the value was clipped."""
 
     def forward(self, a, lo, hi):
-        inside = a == a if lo is None else a >= lo  # a == a: all True except NaN
+        self.inside = a == a if lo is None else a >= lo  # a == a: all True except NaN
         if hi is not None:
-            inside &= a <= hi
-        self.inside = inside
+            self.inside &= a <= hi
         return self.xp.clip(a, lo, hi)
 
-    def backward(self, grad):
-        return (mask(grad, self.inside),)
+    def backward(self, grad): return (mask(grad, self.inside),)
 
 
 def clip(a, min=None, max=None):
@@ -119,29 +110,23 @@ class ReLU(Function):
         self.keep = ~(out <= 0)
         return out
 
-    def backward(self, grad):
-        return (mask(grad, self.keep),)
+    def backward(self, grad): return (mask(grad, self.keep),)
 
 
-def relu(a):
-    return ReLU.apply(a)
+def relu(a): return ReLU.apply(a)
 
 
 # ---- comparisons and argmax: constant results, no gradient ----------------------------------
 def compare(a, b, how):
     """Elementwise comparison as a constant boolean tensor."""
-    b = as_tensor(b, a).data if not isinstance(b, Tensor) else b.data
-    return Tensor(getattr(a.backend.xp, how)(a.data, b), _backend=a.backend)
+    return Tensor(getattr(a.backend.xp, how)(a.data, as_tensor(b, a).data), _backend=a.backend)
 
 
 def argmax(a, dim=None, keepdim=False):
     """Index of the largest value (the first one at ties); over the flattened tensor if dim is None."""
     data = a.data.reshape(-1) if dim is None else a.data
-    out = data.argmax(axis=0 if dim is None else dim)
-    if keepdim and dim is not None:
-        out = a.backend.xp.expand_dims(out, dim)
+    out = data.argmax(axis=0 if dim is None else dim, keepdims=keepdim and dim is not None)
     return Tensor(a.backend.xp.asarray(out), _backend=a.backend)
 
 
-def argmin(a, dim=None, keepdim=False):
-    return argmax(-a, dim, keepdim)
+def argmin(a, dim=None, keepdim=False): return argmax(-a, dim, keepdim)

@@ -1,27 +1,23 @@
 """Shape primitives: reshape, transpose, indexing and concatenation. No arithmetic happens here."""
-from minigan.ops.coerce import as_tensor
+import itertools
+import math
+
+import numpy as np  # host-side only: the inverse of a permutation
+
+from minigan.ops.coerce import as_tensor, shape_args
 from minigan.tensor import Function, Tensor
 
 
 class Reshape(Function):
     saves_inputs = False
 
-    def forward(self, a, shape):
-        self.in_shape = a.shape
-        return a.reshape(shape)
-
-    def backward(self, grad):
-        return (grad.reshape(self.in_shape),)
-
-
-def _shape_args(shape):
-    """f(2, 3) and f((2, 3)) alike."""
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    def forward(self, a, shape): return a.reshape(shape)
+    def backward(self, grad): return (grad.reshape(self.inputs[0].shape),)
 
 
 def reshape(a, *shape):
     """a.reshape(2, 3) or a.reshape((2, 3)); PyTorch's ``view`` is the same here."""
-    return Reshape.apply(a, shape=_shape_args(shape))
+    return Reshape.apply(a, shape=shape_args(shape))
 
 
 view = reshape
@@ -29,10 +25,8 @@ view = reshape
 
 def flatten(a, start_dim=0, end_dim=-1):
     """PyTorch's flatten: dimensions start_dim..end_dim merged into one (all of them by default)."""
-    if a.ndim == 0:
-        return a.reshape(1)
-    start, end = start_dim % a.ndim, end_dim % a.ndim
-    return a.reshape(a.shape[:start] + (-1,) + a.shape[end + 1:])
+    start, end = start_dim % max(a.ndim, 1), end_dim % max(a.ndim, 1)  # a 0-d tensor becomes shape (1,)
+    return a.reshape(a.shape[:start] + (math.prod(a.shape[start:end + 1]),) + a.shape[end + 1:])
 
 
 def squeeze(a, dim=None):
@@ -55,16 +49,12 @@ class Transpose(Function):
         self.axes = axes
         return a.transpose(axes)
 
-    def backward(self, grad):
-        inverse = [0] * len(self.axes)
-        for i, ax in enumerate(self.axes):
-            inverse[ax] = i
-        return (grad.permute(inverse),)
+    def backward(self, grad): return (grad.permute(tuple(int(i) for i in np.argsort(self.axes))),)
 
 
 def permute(a, *dims):
     """Axes reordered: output axis i is input axis dims[i] (PyTorch's permute, NumPy's transpose)."""
-    dims = _shape_args(dims)
+    dims = shape_args(dims)
     if any(not -a.ndim <= d < a.ndim for d in dims) or sorted(d % a.ndim for d in dims) != list(range(a.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions of {a.shape}")
     return Transpose.apply(a, axes=tuple(d % a.ndim for d in dims))
@@ -75,9 +65,7 @@ def transpose(a, *axes):
     is a full permutation (NumPy: ``x.transpose((1, 0, 2))``, ``x.transpose()``)."""
     if len(axes) == 2 and all(isinstance(d, int) for d in axes):
         return swapaxes(a, *axes)
-    if not axes:
-        return permute(a, tuple(reversed(range(a.ndim))))
-    return permute(a, *axes)
+    return permute(a, *axes) if axes else permute(a, tuple(reversed(range(a.ndim))))
 
 
 def swapaxes(a, axis0, axis1):
@@ -99,8 +87,7 @@ class GetItem(Function):
         self.in_shape, self.index = a.shape, index
         return a[index]
 
-    def backward(self, grad):
-        return (IndexAdd.apply(grad, index=self.index, shape=self.in_shape),)
+    def backward(self, grad): return (IndexAdd.apply(grad, index=self.index, shape=self.in_shape),)
 
 
 class IndexAdd(Function):
@@ -116,25 +103,21 @@ class IndexAdd(Function):
             self.backend.index_add(out, index, values)
         return out
 
-    def backward(self, grad):
-        return (grad[self.index],)
+    def backward(self, grad): return (grad[self.index],)
 
 
-def getitem(a, index):
-    return GetItem.apply(a, index=_normalize_index(index, a.backend))
+def getitem(a, index): return GetItem.apply(a, index=normalize_index(index, a.backend))
 
 
-def _normalize_index(index, backend):
+def normalize_index(index, backend):
     """Tensors and host index arrays inside an index become arrays of the backend."""
-    parts = index if isinstance(index, tuple) else (index,)
-    fixed = []
-    for p in parts:
-        if isinstance(p, Tensor):
-            p = p.data
-        elif isinstance(p, list) or (hasattr(p, "dtype") and not backend.is_array(p)):
-            p = backend.asarray(p)
-        fixed.append(p)
-    return tuple(fixed) if isinstance(index, tuple) else fixed[0]
+    if isinstance(index, tuple):
+        return tuple(normalize_index(part, backend) for part in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list) or (hasattr(index, "dtype") and not backend.is_array(index)):
+        return backend.asarray(index)
+    return index
 
 
 class Concatenate(Function):
@@ -145,26 +128,22 @@ class Concatenate(Function):
         self.sizes = [a.shape[axis] for a in arrays]
         return self.xp.concatenate(arrays, axis=axis)
 
-    def backward(self, grad):
-        grads, start = [], 0
+    def backward(self, grad):  # each input's slice of the gradient along the axis
         prefix = (slice(None),) * (self.axis % grad.ndim)
-        for size, needed in zip(self.sizes, self.needs_input_grad):
-            grads.append(grad[prefix + (slice(start, start + size),)] if needed else None)
-            start += size
-        return grads
+        return [grad[prefix + (slice(end - size, end),)] if needed else None
+                for size, end, needed in zip(self.sizes, itertools.accumulate(self.sizes), self.needs_input_grad)]
 
 
 def concatenate(tensors, axis=0, *, dim=None):
     """Join along an existing axis (PyTorch's cat)."""
     axis = axis if dim is None else dim
-    tensors = list(tensors)
-    first = tensors[0]
-    tensors = [as_tensor(t, first) for t in tensors]
-    for t in tensors[1:]:
+    tensors = list(tensors)  # a generator is read once
+    first, *rest = [as_tensor(t, tensors[0]) for t in tensors]
+    for t in rest:
         if t.ndim != first.ndim or any(m != n for i, (m, n) in enumerate(zip(t.shape, first.shape))
                                        if i != axis % first.ndim):
             raise ValueError(f"concatenate: shapes {first.shape} and {t.shape} differ outside axis {axis}")
-    return Concatenate.apply(*tensors, axis=axis)
+    return Concatenate.apply(first, *rest, axis=axis)
 
 
 cat = concatenate

@@ -1,7 +1,7 @@
 """Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), PyTorch's rules."""
 import math
 
-from minigan.optim.optimizer import Optimizer
+from minigan.optim.optimizer import Optimizer, moving_average_
 
 
 class Adam(Optimizer):
@@ -21,17 +21,14 @@ class Adam(Optimizer):
 
     def _check_group(self, group):
         super()._check_group(group)
-        b1, b2 = group["betas"]
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+        if len(group["betas"]) != 2 or not all(0.0 <= b < 1.0 for b in group["betas"]):
             raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {group['betas']}")
         if not (group["eps"] >= 0.0 and group["weight_decay"] >= 0.0):   # NaN fails too
             raise ValueError(f"{type(self).__name__}: eps and weight_decay must be >= 0, "
                              f"got {group['eps']} and {group['weight_decay']}")
 
     def _init_state(self, param, state, group, xp):
-        state["step"] = 0
-        state["exp_avg"] = xp.zeros_like(param)
-        state["exp_avg_sq"] = xp.zeros_like(param)
+        state.update(step=0, exp_avg=xp.zeros_like(param), exp_avg_sq=xp.zeros_like(param))
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = xp.zeros_like(param)
 
@@ -41,19 +38,12 @@ class Adam(Optimizer):
         # t counts this parameter's own updates: one skipped for lack of a gradient does not age
         # its bias correction (PyTorch's rule)
         t = state["step"] = state["step"] + 1
-        if group["maximize"]:
-            grad = -grad
         if wd and self.decoupled_weight_decay:
             param *= 1.0 - lr * wd
-        elif wd:
-            grad = grad + wd * param
-        m *= b1                                          # m = b1 m + (1 - b1) g
-        xp.multiply(grad, 1.0 - b1, out=tmp)
-        m += tmp
-        v *= b2                                          # v = b2 v + (1 - b2) g^2
+        grad = self._followed_grad(grad, param, group, l2=not self.decoupled_weight_decay)
+        moving_average_(m, b1, grad, 1.0 - b1, tmp, xp)  # m = b1 m + (1 - b1) g
         xp.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - b2
-        v += tmp
+        moving_average_(v, b2, tmp, 1.0 - b2, tmp, xp)   # v = b2 v + (1 - b2) g^2
         if group["amsgrad"]:                             # the denominator never shrinks
             v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         # Both bias corrections folded into two scalars (same value, two fewer array passes):

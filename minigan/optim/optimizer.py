@@ -5,53 +5,18 @@
 hyper-parameter (the defaults fill what a group leaves out), so a subclass's update reads them
 from ``group[...]`` and a scheduler changes them there.
 
-Tensors are never compared with ``==`` or looked up with ``in`` / ``list.index`` (``==`` is
-elementwise): parameters are told apart by identity, ``id(p)``.
+Tensors are never compared with ``==`` or looked up in lists (``==`` is elementwise): parameters
+are told apart by identity, ``id(p)``. ``optimizer.state`` is PyTorch's ``defaultdict(dict)`` keyed
+by the parameters themselves: a Tensor hashes by identity, and a dict finds a key by hash and
+identity, so no ``==`` is ever called (two live tensors never share a hash).
 """
+import collections
 import math
 import warnings
 
 import numpy as np
 
 from minigan.tensor import Tensor
-
-
-class ParamState:
-    """``optimizer.state[p]``: the dict of buffers of parameter ``p`` (created empty on first use).
-
-    Keyed by ``id(p)`` inside (each entry also keeps ``p`` alive, so an id is never reused while
-    its entry exists); iterating yields the parameters that have state, as PyTorch's does.
-    """
-
-    def __init__(self):
-        self._entries = {}  # id(p) -> (p, state dict)
-
-    def __getitem__(self, param):
-        entry = self._entries.get(id(param))
-        if entry is None:
-            entry = self._entries[id(param)] = (param, {})
-        return entry[1]
-
-    def __setitem__(self, param, state):
-        self._entries[id(param)] = (param, state)
-
-    def __contains__(self, param):
-        return id(param) in self._entries
-
-    def __iter__(self):
-        return (p for p, _ in self._entries.values())
-
-    def __len__(self):
-        return len(self._entries)
-
-    def items(self):
-        return list(self._entries.values())
-
-    def clear(self):
-        self._entries.clear()
-
-    def __repr__(self):
-        return f"ParamState({len(self)} parameters with state)"
 
 
 class Optimizer:
@@ -63,7 +28,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(f"{name}: params should be an iterable of Tensors or dicts, but got a Tensor")
         self.defaults = defaults
-        self.state = ParamState()
+        self.state = collections.defaultdict(dict)  # p -> its buffers, created empty on first use
         self.param_groups = []
         self._scratch = {}  # id(p) -> one work array per parameter (not state: never checkpointed)
         groups = list(params)
@@ -97,9 +62,7 @@ class Optimizer:
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         if taken.intersection(ids):
             raise ValueError(f"{name}: some parameters appear in more than one parameter group")
-        group = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}, "params": params}
-        if "betas" in group:
-            group["betas"] = tuple(group["betas"])
+        group = {**self.defaults, **_settings(param_group), "params": params}
         self._check_group(group)
         self.param_groups.append(group)
 
@@ -142,6 +105,12 @@ class Optimizer:
         """Update the array ``param`` in place from ``grad``; ``tmp`` is a scratch array of its shape."""
         raise NotImplementedError
 
+    @staticmethod
+    def _followed_grad(grad, param, group, l2=True):
+        """The gradient an update follows: negated if ``maximize``, plus weight_decay * p (L2) if ``l2``."""
+        grad = -grad if group["maximize"] else grad
+        return grad + group["weight_decay"] * param if l2 and group["weight_decay"] else grad
+
     def __setattr__(self, name, value):
         # the old API's ``opt.lr = ...`` would now change nothing: say where the lr lives instead
         if name in self.__dict__.get("defaults", ()):
@@ -167,12 +136,9 @@ class Optimizer:
         """
         index, groups = {}, []
         for group in self.param_groups:
-            packed = {k: v for k, v in group.items() if k != "params"}
-            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
-            groups.append(packed)
-        state = {}
-        for p, s in self.state.items():
-            state[index[id(p)]] = {k: _to_host(p, k, v) for k, v in s.items()}
+            params = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append({**_settings(group), "params": params})
+        state = {index[id(p)]: {k: _to_host(p, k, v) for k, v in s.items()} for p, s in self.state.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -188,38 +154,43 @@ class Optimizer:
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}: the state has {len(saved_groups)} parameter groups, "
                              f"this optimizer {len(self.param_groups)}")
+        restored, by_index = [], {}  # checked in full before anything changes
         for i, (saved, own) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(own["params"]):
                 raise ValueError(f"{name}: parameter group {i} has {len(saved['params'])} parameters in "
                                  f"the state, {len(own['params'])} in this optimizer")
-        by_index = {int(k): p for saved, own in zip(saved_groups, self.param_groups)
-                    for k, p in zip(saved["params"], own["params"])}
-        new_state = ParamState()
+            unknown = set(saved) - set(own) - {"initial_lr"}   # a scheduler's base lr may be saved too
+            if unknown:  # a crafted or foreign file must not set arbitrary attributes (params=[] ...)
+                raise ValueError(f"{name}: parameter group {i} has unknown settings {sorted(unknown)}")
+            by_index.update(zip((int(k) for k in saved["params"]), own["params"]))
+            group = {**own, **_settings(saved)}
+            self._check_group(group)
+            restored.append(group)
+        new_state = collections.defaultdict(dict)
         for key, buffers in state_dict["state"].items():
             p = by_index.get(int(key))
             if p is None:
                 raise ValueError(f"{name}: the state has buffers for parameter {key}, which no group lists")
             new_state[p] = {k: _from_host(p, k, v, f"{name}: parameter {key}") for k, v in buffers.items()}
-        restored = []
-        for i, (saved, own) in enumerate(zip(saved_groups, self.param_groups)):
-            unknown = set(saved) - set(own) - {"initial_lr"}   # a scheduler's base lr may be saved too
-            if unknown:  # a crafted or foreign file must not set arbitrary attributes (params=[] ...)
-                raise ValueError(f"{name}: parameter group {i} has unknown settings {sorted(unknown)}")
-            group = dict(own)
-            for k, v in saved.items():
-                if k != "params":  # JSON turned tuples (betas) into lists
-                    group[k] = tuple(v) if isinstance(v, list) else v
-            self._check_group(group)
-            restored.append(group)
         for own, group in zip(self.param_groups, restored):
             own.update(group)
         self.state = new_state
 
 
-def _to_host(param, key, value):
-    if key == "step":
-        return int(value)
-    return param.backend.to_numpy(value).copy()
+def _settings(group):
+    """A group's hyper-parameters without its params; lists (betas given as a list, or read back from
+    JSON) become tuples."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in group.items() if k != "params"}
+
+
+def _to_host(param, key, value): return int(value) if key == "step" else param.backend.to_numpy(value).copy()
+
+
+def moving_average_(avg, decay, new, weight, tmp, xp):
+    """avg = decay * avg + weight * new, in place, through the scratch array ``tmp`` (``new`` may be tmp)."""
+    avg *= decay
+    xp.multiply(new, weight, out=tmp)
+    avg += tmp
 
 
 def _from_host(param, key, value, where):
@@ -240,12 +211,9 @@ def _convert_old_layout(old, optimizer):
         raise ValueError(f"{type(optimizer).__name__}.load_state_dict: the state has {len(old['state'])} "
                          f"parameters, this optimizer {len(params)}")
     group = {**optimizer.param_groups[0], **old["hyper"], "params": list(range(len(params)))}
-    keeps_step = type(optimizer).__name__ != "SGD"
-    state = {}
-    for i, buffers in enumerate(old["state"]):
-        buffers = {k: v for k, v in buffers.items() if k != "scratch"}
-        if buffers and keeps_step:  # RMSprop had no per-parameter count: it equals the optimizer's
+    state = {i: {k: v for k, v in buffers.items() if k != "scratch"} for i, buffers in enumerate(old["state"])}
+    state = {i: buffers for i, buffers in state.items() if buffers}
+    if type(optimizer).__name__ != "SGD":  # RMSprop had no per-parameter count: it equals the optimizer's
+        for buffers in state.values():
             buffers.setdefault("step", old["step_count"])
-        if buffers:
-            state[i] = buffers
     return {"state": state, "param_groups": [group]}

@@ -1,5 +1,5 @@
 """RMSprop (Hinton's lecture 6e; the WGAN paper's optimizer), PyTorch's rule."""
-from minigan.optim.optimizer import Optimizer
+from minigan.optim.optimizer import Optimizer, moving_average_
 
 
 class RMSprop(Optimizer):
@@ -19,8 +19,7 @@ class RMSprop(Optimizer):
                          weight_decay=weight_decay, maximize=maximize)
 
     def _init_state(self, param, state, group, xp):
-        state["step"] = 0  # PyTorch counts (the update does not use it)
-        state["square_avg"] = xp.zeros_like(param)
+        state.update(step=0, square_avg=xp.zeros_like(param))  # PyTorch counts steps (the update does not use them)
         if group["momentum"] > 0:
             state["momentum_buffer"] = xp.zeros_like(param)
         if group["centered"]:
@@ -29,14 +28,9 @@ class RMSprop(Optimizer):
     def _update(self, param, grad, state, tmp, group, xp):
         alpha, s = group["alpha"], state["square_avg"]
         state["step"] += 1
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
-        s *= alpha                                       # s = alpha s + (1 - alpha) g^2
+        grad = self._followed_grad(grad, param, group)
         xp.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - alpha
-        s += tmp
+        moving_average_(s, alpha, tmp, 1.0 - alpha, tmp, xp)  # s = alpha s + (1 - alpha) g^2
         if group["centered"]:
             a = state["grad_avg"]                        # a += (1 - alpha)(g - a): PyTorch's lerp
             xp.subtract(grad, a, out=tmp)

@@ -1,5 +1,5 @@
 """Stochastic gradient descent with (Nesterov) momentum, PyTorch's rule."""
-from minigan.optim.optimizer import Optimizer
+from minigan.optim.optimizer import Optimizer, moving_average_
 
 
 class SGD(Optimizer):
@@ -19,10 +19,7 @@ class SGD(Optimizer):
                          nesterov=nesterov, maximize=maximize)
 
     def _update(self, param, grad, state, tmp, group, xp):
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = self._followed_grad(grad, param, group)
         momentum = group["momentum"]
         if momentum:
             buf = state.get("momentum_buffer")
@@ -30,9 +27,7 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = xp.zeros_like(param)  # an array even for 0-d p
                 buf += grad
             else:
-                buf *= momentum
-                xp.multiply(grad, 1.0 - group["dampening"], out=tmp)
-                buf += tmp
+                moving_average_(buf, momentum, grad, 1.0 - group["dampening"], tmp, xp)
             if group["nesterov"]:
                 xp.multiply(buf, momentum, out=tmp)
                 tmp += grad
