@@ -66,6 +66,12 @@ RECIPES = {
         measured="5 seeds: modes 8 8 8 8 8, HQ 71.9 77.8 71.4 73.2 63.8% (mean 71.6%); 158 s wall for the "
                  "last seed on a lightly loaded machine (the others ran beside other jobs). Lambda 10 with "
                  "lr 1e-3 and the same decay: 2.5/8 modes, 0.2% HQ (4 seeds)"),
+    ("mnist_test", "nonsaturating"): dict(
+        model="mlp", batch_size=128, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), epochs=100,
+        source="Goodfellow et al. 2014's MLP GAN on MNIST with Radford et al. 2016's Adam 2e-4 (0.5, 0.999); "
+               "the real t10k images stand in for the training split",
+        measured="seed 0, 100 epochs: 545 s on one BLAS thread (5.4 s per epoch); 81.2% of samples above 0.9 "
+                 "confidence (real: 90.0%) but classes NOT balanced: '1' 43.0%, '7' 17.4%, '8' 1.4%"),
     ("grid", "nonsaturating"): dict(
         model="toy-wide", batch_size=256, lr_g=1e-3, lr_d=1e-3, lr_schedule="linear", ema=0.999, steps=6000,
         epochs=None,
