@@ -17,6 +17,7 @@ def _main(capsys, *args):
 def test_list_names_every_table_and_row(capsys):
     status, out = _main(capsys, "--list")
     assert status == 0 and "pacgan" in out and "veegan" in out and "grid PacGAN4" in out
+    assert "recipes" in out and "ring nonsaturating --pack 2" in out
 
 
 def test_parallel_and_serial_runs_give_identical_results_and_a_rerun_skips_them(tmp_path, capsys):
@@ -30,6 +31,7 @@ def test_parallel_and_serial_runs_give_identical_results_and_a_rerun_skips_them(
     assert "| ring GAN | 1.0 |" in table and "99.3" in table and "1/1" in table
     csv_lines = (tmp_path / "par" / "results.csv").read_text().splitlines()
     assert csv_lines[0].startswith("table,row,dataset,seed,status,modes_covered,high_quality") and len(csv_lines) == 3
+    assert csv_lines[0].endswith(",wall_s,cpu_s,error") and all(0 < r["cpu_s"] for r in par)
     # the same command again: both runs are found finished and nothing is trained
     status, out = _main(capsys, *quick, "--workers", "2", "--out", str(tmp_path / "par"))
     assert status == 0 and "2 already finished" in out and "0 to run" in out

@@ -214,7 +214,7 @@ print("saved", OUT / "07_wgan_gp_critic.png")
 #
 # The numbers below are this run's, one seed each: an anecdote, not a result. A result is a
 # distribution over seeds, which is what the recipe table records for the full-length recipes
-# (`python benchmarks/eval_recipes.py` re-measures them, five seeds per row, through the
+# (`python -m minigan.reproduce recipes --seeds 5` re-measures them, five seeds per row, through the
 # command line exactly as a user runs it). Things to check in the printout:
 #
 # * what one WGAN-GP generator step costs: k = 5 critic steps first, each with a double backward

@@ -47,7 +47,8 @@ DATASET_DEFAULTS = {
 _TOY_DEFAULTS = dict(model="toy", latent_dim=16, batch_size=64, epochs=30)
 
 # Tuned rows: (data set, loss) -> settings that differ from the defaults above, where they come
-# from, and what they measured (python -m minigan.sample --n 2500, PacGAN's protocol).
+# from, and what they measured (2,500 samples per run, PacGAN's protocol; `python -m minigan.reproduce recipes`
+# re-measures the toy rows).
 RECIPES = {
     ("ring", "nonsaturating"): dict(
         batch_size=256, lr_g=1e-3, lr_d=2e-3, lr_schedule="linear", ema=0.999, steps=6000, epochs=None,

@@ -18,11 +18,11 @@ def write_runs(out, table, results):
         keys += [k for k, v in (r.get("metrics") or {}).items() if k not in keys and not isinstance(v, list)]
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["table", "row", "dataset", "seed", "status", *keys, "wall_s", "error"])
+        writer.writerow(["table", "row", "dataset", "seed", "status", *keys, "wall_s", "cpu_s", "error"])
         for r in results:
             job, metrics = r["job"], r.get("metrics") or {}
             writer.writerow([job["table"], job["row"], job["dataset"], job["seed"], r["status"],
-                             *[metrics.get(k) for k in keys], r.get("wall_s"), r.get("error", "")])
+                             *[metrics.get(k) for k in keys], r.get("wall_s"), r.get("cpu_s"), r.get("error", "")])
 
 
 def summarize(values):

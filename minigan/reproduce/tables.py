@@ -87,6 +87,15 @@ TABLES = {
          Row("grid GAN", "grid", ("--loss", "nonsaturating"), {"modes_covered": 3.3, "high_quality": 0.5})),
         note="ours: minigan's ring/grid recipe, not VEEGAN's GAN; VEEGAN reports no spread; "
              "paper figures unverified transcriptions"),
+    "recipes": Table(
+        "recipes", "minigan's own recipes (minigan/gan/recipes.py): the CLI's defaults, run as a user types them",
+        (MODES, HQ),
+        (Row("ring nonsaturating", "ring", ("--loss", "nonsaturating")),
+         Row("ring wgan-gp", "ring", ("--loss", "wgan-gp")),
+         Row("grid nonsaturating", "grid", ("--loss", "nonsaturating")),
+         Row("ring nonsaturating --pack 2", "ring", ("--loss", "nonsaturating", "--pack", "2"))),
+        note="no paper column: these rows check the recipe table's own measured figures; "
+             "per-seed values, wall and CPU seconds are in results.csv"),
     "goodfellow": Table(
         "goodfellow", "Goodfellow et al. 2014, Table 1: Parzen window log-likelihood of MNIST test images",
         (PARZEN,), (Row("MNIST GAN", "mnist", ("--loss", "nonsaturating"), {"parzen_ll": (225, 2)}),),
