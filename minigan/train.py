@@ -13,12 +13,10 @@ import pathlib
 import platform
 import shlex
 import sys
-import time
 
 from minigan import __version__
 
 DRY_RUN_STEPS = 3
-REPORT_SECONDS = 60   # without a progress bar, a line at least this often
 
 
 class _Parser(argparse.ArgumentParser):
@@ -169,39 +167,6 @@ def resolve_config(args, dataset, argv, saved=None):
             "resumed": list(saved.get("resumed", [])) if saved else []}
 
 
-# Resuming: these define the networks or the game and can never change; these change what the
-# experiment means (the data, the batches) and need --allow-change; everything else (learning
-# rates, betas, schedule, penalty, clip, EMA decay, length) is applied from the next step on.
-FIXED_ON_RESUME = ("dataset", "loss", "model", "latent_dim", "logits", "pack")
-MEANING_ON_RESUME = ("seed", "n_samples", "batch_size", "d_steps")
-
-
-def check_resume(saved, config, allow_change):
-    """Raises ValueError naming the flags that may not change; returns {key: [old, new]} of changes."""
-    flag = lambda k: "--" + k.replace("_", "-")
-    fixed = [k for k in FIXED_ON_RESUME if saved.get(k, 1 if k == "pack" else None) != config[k]]
-    if bool(saved.get("ema")) != bool(config["ema"]):
-        fixed.append("ema")
-    if fixed:
-        raise ValueError("these settings define the checkpoint's networks or game and cannot change on resume: "
-                         + ", ".join(f"{flag(k)} (was {saved.get(k)!r}, now {config[k]!r})" for k in fixed)
-                         + "; start a new run in another --out")
-    changes = {k: [saved.get(k), config[k]] for k in ("lr_g", "lr_d", "betas", "lr_schedule", "lr_final",
-                                                      "lr_decay_start", "gp_weight", "clip_value", "ema", "steps",
-                                                      *MEANING_ON_RESUME)
-               if _plain(saved.get(k)) != _plain(config[k])}
-    meaning = [k for k in MEANING_ON_RESUME if k in changes]
-    if meaning and not allow_change:
-        raise ValueError("these settings change what the resumed experiment means: "
-                         + ", ".join(f"{flag(k)} (was {changes[k][0]!r}, now {changes[k][1]!r})" for k in meaning)
-                         + "; pass --allow-change if you mean it (it is recorded in config.json)")
-    return changes
-
-
-def _plain(value):
-    return list(value) if isinstance(value, tuple) else value
-
-
 def default_threads(model):
     """One BLAS thread for small matrices (measured: 300 toy steps took 40 s with two threads on a
     busy 2-core machine, 1.9 s with one); every core for the MNIST-sized MLPs."""
@@ -279,7 +244,7 @@ def _setup_and_train(parser, args, argv, out, backend):
     from minigan.data import DataError, DataLoader, load_dataset
     from minigan.gan import load_checkpoint
     from minigan.gan.run_folder import write_config
-    from minigan.gan.run_guard import PreviousRun
+    from minigan.gan.run_guard import PreviousRun, check_resume
 
     saved = state = None
     if args.resume:   # the checkpoint is the source of truth; config.json is only a readable copy
@@ -369,125 +334,10 @@ def _setup_and_train(parser, args, argv, out, backend):
                   file=sys.stderr)
 
 
-class _Stop:
-    """SIGINT / SIGTERM: the first one asks the loop to stop after the current step (it saves a
-    checkpoint and says how to resume); a second one stops at once."""
-
-    def __init__(self):
-        self.signal = None
-
-    def __enter__(self):
-        import signal
-        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def _handle(self, signum, frame):
-        if self.signal is not None:
-            raise KeyboardInterrupt
-        self.signal = signum
-
-    def __exit__(self, *exc):
-        import signal
-        for s, handler in self._old.items():
-            signal.signal(s, handler)
-
-
 def _train(trainer, loader, dataset, config, out, total, backend, args, progress, previous=None):
-    import signal
-    import warnings
-    import minigan as mg
-    from minigan.gan import save_checkpoint
-    from minigan.gan.run_folder import FIELDS, MetricsLog, fixed_noise, read_metrics, save_sample_pictures
-    from minigan.gan.run_guard import is_disk_full
-    from minigan.plot import save_loss_curves
-    from tqdm import tqdm
-
-    log = MetricsLog(out / "metrics.csv", read_metrics(out / "metrics.csv", upto=trainer.step_count))
-    z_fixed = mg.tensor(fixed_noise(config))
-    resume_hint = f"python -m minigan.train --resume --out {shlex.quote(str(out))}"
-
-    def checkpoint():
-        save_checkpoint(out / "checkpoint.npz", {
-            "trainer": trainer.state_dict(), "loader": loader.state_dict(), "rng": backend.get_rng_state(),
-            "config": config, "progress": {"steps": progress["steps"], "frames": progress["frames"]}})
-        if previous is not None and previous.moved:
-            previous.discard()   # the new run has a checkpoint of its own: the old one can go
-
-    def last_good():
-        if previous is not None and previous.moved:
-            return "none of this run yet (the previous run is kept)"
-        return str(out / "checkpoint.npz") if (out / "checkpoint.npz").exists() else "none saved yet"
-
-    reported = [time.monotonic()]
-
-    def report(step, row):
-        print(f"step {step}/{total}: d_loss={row['d_loss']:.4f} g_loss={row['g_loss']:.4f}", flush=True)
-        reported[0] = time.monotonic()
-
-    bar = tqdm(total=total, initial=trainer.step_count, disable=True if args.no_progress else None, unit="step",
-               desc=f"{config['dataset']}/{config['loss']}", dynamic_ncols=True)
-    try:
-        with _Stop() as stop, warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)   # overflow on the way to a divergence: reported below
-            while trainer.step_count < total and stop.signal is None:
-                row = trainer.step()
-                step = trainer.step_count
-                row["epoch"] = (step - 1) // config["steps_per_epoch"] + 1
-                losses = (row["d_loss"], row["g_loss"])
-                if not all(math.isfinite(v) and abs(v) <= args.max_loss for v in losses):
-                    bar.close()
-                    log.flush()
-                    what = "non-finite loss" if not all(map(math.isfinite, losses)) else \
-                        f"loss beyond --max-loss {args.max_loss:g} (diverged)"
-                    print(f"error: {what} at step {step} (d_loss={row['d_loss']:.4g}, g_loss={row['g_loss']:.4g}); "
-                          f"training stopped; last good checkpoint: {last_good()}", file=sys.stderr)
-                    return 1
-                if step % config["log_every"] == 0 or step == total:
-                    log.append(row)
-                bar.update(1)
-                bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
-                                d_real=f"{row['d_real']:.2f}", d_fake=f"{row['d_fake']:.2f}", refresh=False)
-                if step % config["sample_every"] == 0 or step == total:
-                    log.flush()
-                    samples = trainer.generate(z_fixed).numpy()
-                    save_sample_pictures(out, samples, dataset, config, step, progress, final=step == total)
-                    checkpoint()
-                    if bar.disable:   # no bar (not a terminal, or --no-progress): a line per checkpoint
-                        report(step, row)
-                elif bar.disable and time.monotonic() - reported[0] > REPORT_SECONDS:   # ... and every minute
-                    report(step, row)
-            if stop.signal is not None:
-                log.flush()
-                checkpoint()
-                bar.close()
-                name = "SIGINT" if stop.signal == signal.SIGINT else "SIGTERM"
-                print(f"stopped by {name} at step {trainer.step_count} of {total}; checkpoint saved to "
-                      f"{out / 'checkpoint.npz'}; continue with: {resume_hint}", file=sys.stderr)
-                return 128 + stop.signal
-    except KeyboardInterrupt:   # the second signal: no checkpoint, the last one is intact (atomic writes)
-        print(f"stopped at once; last good checkpoint: {last_good()}; continue with: {resume_hint}", file=sys.stderr)
-        return 130
-    except OSError as err:
-        if not is_disk_full(err):
-            raise
-        print(f"error: the disk is full ({err.filename or out}: {err.strerror}); training stopped at step "
-              f"{trainer.step_count}; last good checkpoint: {last_good()}; free some space and continue with: "
-              f"{resume_hint}", file=sys.stderr)
-        return 1
-    finally:
-        bar.close()
-        try:
-            log.close()
-        except OSError:
-            pass
-    history = log.history
-    if history:
-        save_loss_curves(out / "losses.png", {k: [r[k] for r in history] for k in FIELDS if k != "epoch"},
-                         title=f"{config['dataset']} {config['loss']}")
-    last = history[-1] if history else {}
-    print(f"done: {trainer.step_count} steps; " + ", ".join(f"{k}={last[k]:.4f}" for k in FIELDS[2:] if k in last)
-          + f"; wrote {out}/")
-    return 0
+    """The training loop (minigan/gan/run_loop.py): imported when training starts, so --help stays fast."""
+    from minigan.gan.run_loop import run_training
+    return run_training(trainer, loader, dataset, config, out, total, backend, args, progress, previous)
 
 
 if __name__ == "__main__":

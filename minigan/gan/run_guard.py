@@ -4,6 +4,7 @@
   (``O_CREAT | O_EXCL``), so of two runs started into one folder the second is refused. A lock
   whose process is gone (same host, pid not alive) is stale and taken over; a lock from another
   host is never guessed about.
+* :func:`check_resume` — which settings may change when a run is resumed, and how.
 * :class:`PreviousRun` — ``--overwrite`` first moves the old run's files into ``OUT/.previous-run/``;
   they are deleted once the new run has written its first checkpoint, and put back if it fails
   before that. At no moment does the folder hold files of two runs side by side.
@@ -116,3 +117,36 @@ class PreviousRun:
 
 def is_disk_full(err):
     return isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+# Resuming: these define the networks or the game and can never change; these change what the
+# experiment means (the data, the batches) and need --allow-change; everything else (learning
+# rates, betas, schedule, penalty, clip, EMA decay, length) is applied from the next step on.
+FIXED_ON_RESUME = ("dataset", "loss", "model", "latent_dim", "logits", "pack")
+MEANING_ON_RESUME = ("seed", "n_samples", "batch_size", "d_steps")
+
+
+def check_resume(saved, config, allow_change):
+    """Raises ValueError naming the flags that may not change; returns {key: [old, new]} of changes."""
+    flag = lambda k: "--" + k.replace("_", "-")
+    fixed = [k for k in FIXED_ON_RESUME if saved.get(k, 1 if k == "pack" else None) != config[k]]
+    if bool(saved.get("ema")) != bool(config["ema"]):
+        fixed.append("ema")
+    if fixed:
+        raise ValueError("these settings define the checkpoint's networks or game and cannot change on resume: "
+                         + ", ".join(f"{flag(k)} (was {saved.get(k)!r}, now {config[k]!r})" for k in fixed)
+                         + "; start a new run in another --out")
+    changes = {k: [saved.get(k), config[k]] for k in ("lr_g", "lr_d", "betas", "lr_schedule", "lr_final",
+                                                      "lr_decay_start", "gp_weight", "clip_value", "ema", "steps",
+                                                      *MEANING_ON_RESUME)
+               if _plain(saved.get(k)) != _plain(config[k])}
+    meaning = [k for k in MEANING_ON_RESUME if k in changes]
+    if meaning and not allow_change:
+        raise ValueError("these settings change what the resumed experiment means: "
+                         + ", ".join(f"{flag(k)} (was {changes[k][0]!r}, now {changes[k][1]!r})" for k in meaning)
+                         + "; pass --allow-change if you mean it (it is recorded in config.json)")
+    return changes
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
