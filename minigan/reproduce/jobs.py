@@ -78,7 +78,14 @@ def run_job(job):
     result["wall_s"] = round(time.perf_counter() - start, 3)
     # with one BLAS thread, the CPU time is what the run costs on an idle core, however busy the machine
     result["cpu_s"] = round(time.process_time() - cpu_start, 3)
+    save_result(result)
+    return result
+
+
+def save_result(result):
+    """Write ``result`` to its job's run folder as result.json, atomically (a kill never leaves half a file)."""
+    folder = pathlib.Path(result["job"]["run_dir"])
+    folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / (RESULT + ".tmp")
     tmp.write_text(json.dumps(result, indent=1, allow_nan=False))
     tmp.replace(folder / RESULT)
-    return result
