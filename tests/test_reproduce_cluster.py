@@ -121,3 +121,36 @@ def test_workers_with_another_minigan_are_named_in_a_warning(scheduler, monkeypa
     with cluster.connect(scheduler, log=log):
         pass
     assert "warning: workers tcp://127.0.0.1:" in log.getvalue() and "may not match a local run" in log.getvalue()
+
+
+def test_a_job_the_cluster_drops_stops_the_table_with_one_line_not_a_failure(tmp_path, capsys, scheduler, monkeypatch):
+    from minigan.reproduce.jobs import make_jobs
+    from minigan.reproduce.tables import get_table
+    job = make_jobs(get_table("veegan"), 1, tmp_path / "direct", quick=True)[0]
+    with cluster.connect(scheduler) as client:
+        submit = client.submit
+
+        def submitted_then_lost(*args, **kwargs):   # as when the scheduler goes away mid-run
+            future = submit(*args, **kwargs)
+            future.cancel()
+            return future
+        monkeypatch.setattr(client, "submit", submitted_then_lost)
+        results = []
+        with pytest.raises(cluster.ClusterError, match="dropped the job ring GAN seed 0"):
+            cluster.run_dask([job], client, results.append)
+        assert results == []   # not reported as a failed run: nothing ran
+    # the CLI: one line, exit status 1, the table of what finished still written
+    def lost(jobs, client, on_result):
+        on_result(dict(_fake_ok(jobs[0]), attempts=1))
+        raise cluster.ClusterError("the Dask cluster dropped the job grid GAN seed 0 (scheduler lost or restarted)")
+    monkeypatch.setattr(cluster, "run_dask", lost)
+    capsys.readouterr()
+    status = reproduce.main(["veegan", "--quick", "--seeds", "1", "--scheduler", scheduler, "--out", str(tmp_path / "cli")])
+    err = capsys.readouterr().err
+    assert status == 1 and "error: the Dask cluster dropped the job grid GAN" in err
+    table = (tmp_path / "cli" / "table.md").read_text()
+    assert "| ring GAN | 1.0 | 8.0 |" in table and "0/1 |" in table
+
+
+def _fake_ok(job):
+    return {"job": job, "status": "ok", "metrics": {"modes_covered": 8, "high_quality": 0.5}}

@@ -72,13 +72,13 @@ def check_mnist_train(parser, data_dir):
 
 def run_jobs(parser, args, todo, on_result):
     """Run ``todo`` locally (``--workers``) or on the Dask cluster (``--scheduler``), each result
-    to ``on_result`` as it comes."""
+    to ``on_result`` as it comes; returns the exit status (1: the cluster was lost on the way)."""
     from minigan.reproduce.runner import run_local
     if args.scheduler is None:
         workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
         print(f"running {len(todo)} on {workers} local workers", flush=True)
         run_local(todo, workers, on_result)
-        return
+        return 0
     from minigan.reproduce.cluster import ClusterError, connect, cores, run_dask
     try:
         client = connect(args.scheduler, log=sys.stderr)
@@ -87,7 +87,12 @@ def run_jobs(parser, args, todo, on_result):
     with client:
         print(f"running {len(todo)} on the Dask cluster at {args.scheduler} ({cores(client)} worker processes)",
               flush=True)
-        run_dask(todo, client, on_result)
+        try:
+            run_dask(todo, client, on_result)
+        except ClusterError as err:
+            print(f"{parser.prog}: error: {err}", file=sys.stderr, flush=True)
+            return 1
+    return 0
 
 
 def main(argv=None):
@@ -130,12 +135,12 @@ def main(argv=None):
         print(f"  [{len(results)}/{len(jobs)}] {job['row']} seed {job['seed']}: {status}, "
               f"{result.get('wall_s', 0):.1f} s", flush=True)
 
-    start, interrupted = time.perf_counter(), False
+    start, status = time.perf_counter(), 0
     try:
         if todo:
-            run_jobs(parser, args, todo, on_result)
+            status = run_jobs(parser, args, todo, on_result)
     except KeyboardInterrupt:
-        interrupted = True
+        status = 130
         print("interrupted: the finished runs are kept; run the same command again to resume", file=sys.stderr)
     order = {job["run_dir"]: i for i, job in enumerate(jobs)}
     results.sort(key=lambda r: order[r["job"]["run_dir"]])
@@ -143,7 +148,7 @@ def main(argv=None):
     text = markdown(table, results, args.seeds, args.quick)
     (out / "table.md").write_text(text)
     print(f"\n{text}\nwall time {time.perf_counter() - start:.1f} s; wrote {out / 'table.md'}, results.csv, results.json")
-    return 130 if interrupted else 0
+    return status
 
 
 if __name__ == "__main__":

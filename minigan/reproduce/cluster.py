@@ -98,7 +98,8 @@ def cores(client):
 def run_dask(jobs, client, on_result, run=None):
     """Run ``jobs`` on the cluster behind ``client``; hand each result to ``on_result`` as it
     arrives. ``run`` (default :func:`run_job`, looked up at call time) must be importable on the
-    workers. On any interruption the pending jobs are cancelled (a running one finishes on its worker)."""
+    workers. On any interruption the pending jobs are cancelled (a running one finishes on its worker);
+    a job the cluster itself cancels (its scheduler went away) raises :class:`ClusterError`."""
     from dask.distributed import as_completed
     run = run or runner.run_job
     pending = {}
@@ -112,6 +113,9 @@ def run_dask(jobs, client, on_result, run=None):
     try:
         for future in queue:
             job, attempt = pending.pop(future)
+            if future.cancelled():   # not by us (we cancel only on the way out): the scheduler lost it
+                raise ClusterError(f"the Dask cluster dropped the job {job['row']} seed {job['seed']} (scheduler "
+                                   "lost or restarted); the finished runs are kept: run the same command to resume")
             result = runner.outcome(future, job)
             if result["status"] != "ok" and attempt < runner.ATTEMPTS:
                 queue.add(submit(job, attempt + 1))
