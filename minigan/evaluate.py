@@ -8,7 +8,9 @@
 * images (digits, MNIST): with the minigan classifier of that data set (trained once, cached;
   see ``minigan.metrics.classifier``): the share of confident (> 0.9) labels, the class balance,
   the Fréchet distance of its features to the real images' ("FD (minigan digits classifier)",
-  not an Inception FID) and the IS-style score — each also for real images, as a yardstick.
+  not an Inception FID) and the IS-style score — each also for real images, as a yardstick;
+  and the Parzen-window log-likelihood of real images under the samples (Goodfellow et al. 2014,
+  their protocol; :func:`parzen_splits` says which images), the likelihood the goodfellow tables report.
 """
 import json
 import sys
@@ -85,6 +87,43 @@ def image_metrics(samples, data, classifier):
     return rows
 
 
+def parzen_splits(data, data_dir=None, quick=False):
+    """(validation, test, what the test images are): real images of the GAN's image set ``data``,
+    in [0, 1] and flattened, for the Parzen score; sigma is chosen on the first, scored on the second.
+
+    mnist (the paper's split): validation train[50000:51000], test the 10,000 t10k images.
+    mnist_test (a stand-in without the training split): validation t10k[:1000], test all of t10k.
+    digits: validation 1,000 of the classifier's training rows, test its 360 held-out rows.
+    The mnist_test and digits GANs trained on every image of their set: a likelihood of seen images.
+    ``quick`` (reproduce --quick): 100 validation and 500 test images at most.
+    """
+    from minigan.data import load_dataset
+    from minigan.metrics.classifier import split_rows
+    if data.name == "mnist":
+        valid, test, what = data.x[50_000:51_000], load_dataset("mnist_test", data_dir).x, "MNIST t10k images"
+    elif data.name == "mnist_test":
+        valid, test, what = data.x[:1000], data.x, "t10k images (seen in training)"
+    else:
+        train, held_out = split_rows(len(data))
+        valid, test, what = data.x[train[:1000]], data.x[held_out], f"{data.name} images (seen in training)"
+    if quick:
+        valid, test = valid[:100], test[:500]
+    return data.to_data_space(valid), data.to_data_space(test), what
+
+
+def parzen_metrics(samples, data, data_dir=None, quick=False):
+    """Goodfellow et al.'s Parzen protocol for generated images ``samples`` (model space, as the
+    generator gives them) of the image set ``data``: rows parzen_ll, parzen_se, parzen_sigma.
+    Batched: never more than (100, len(samples)) distances in memory."""
+    from minigan.metrics import parzen_protocol
+    valid, test, what = parzen_splits(data, data_dir, quick)
+    result = parzen_protocol(data.to_data_space(samples), valid, test)
+    return [_metric("parzen_ll", f"Parzen log-likelihood of {len(test)} {what}, nats", result["mean"]),
+            _metric("parzen_se", "  its standard error", result["se"]),
+            _metric("parzen_sigma", f"  kernel width sigma (the best of 10 on {len(valid)} validation images)",
+                    result["sigma"])]
+
+
 def evaluate_state(state, n=None, seed=1, weights="auto", data_dir=None, cache_dir=None, log=sys.stderr):
     """{"dataset", "kind", "checkpoint_step", "n", "weights", "metrics": {key: value}, "labels": {key: label}}
     for the generator in a checkpoint ``state`` (NaN values, e.g. a reverse KL without HQ samples, are None)."""
@@ -101,7 +140,8 @@ def evaluate_state(state, n=None, seed=1, weights="auto", data_dir=None, cache_d
         from minigan.metrics import load_classifier
         classifier = load_classifier(name, data_dir, cache_dir, log=log)
         result["classifier"] = {"name": classifier.name, "held_out_accuracy": classifier.accuracy}
-        rows = image_metrics(samples, load_dataset(name, data_dir), classifier)
+        data = load_dataset(name, data_dir)
+        rows = image_metrics(samples, data, classifier) + parzen_metrics(samples, data, data_dir)
     else:
         rows = toy_metrics(samples, load_dataset(name, seed=seed))
     result["metrics"] = {key: None if isinstance(v, float) and np.isnan(v) else v for key, _, v in rows}
@@ -115,6 +155,7 @@ def format_table(result):
     if "classifier" in result:
         c = result["classifier"]
         lines.append(f"classifier: {c['name']}, {c['held_out_accuracy']:.1%} accurate on held-out real images")
+    width = max(map(len, result["labels"].values()))
     for key, label in result["labels"].items():
         value = result["metrics"][key]
         if isinstance(value, list):
@@ -123,7 +164,7 @@ def format_table(result):
             text = f"{value:.4g}"
         else:
             text = str(value)
-        lines.append(f"  {label:58} {text}")
+        lines.append(f"  {label:{width}} {text}")
     return "\n".join(lines)
 
 

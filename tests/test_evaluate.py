@@ -70,3 +70,38 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path, capsys):
             evaluate.main(["--checkpoint", str(path)])
         err = capsys.readouterr().err
         assert exit_info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_images_get_the_parzen_likelihood_of_held_out_digits(tmp_path, capsys):
+    from minigan.metrics import parzen_protocol
+    from minigan.metrics.classifier import split_rows
+    ckpt = _run(tmp_path, "digits")
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    m = _json(capsys, "--checkpoint", ckpt, "--n", "64", *cache)["metrics"]
+    # the protocol by hand: digits counts / 16 in [0, 1]; sigma on 1,000 training rows, scored on the 360 held out
+    counts = load_dataset("digits").x.astype(np.float64) * 8 + 8
+    train_rows, held_out = split_rows(len(counts))
+    samples = np.clip((generate(load_checkpoint(ckpt), 64, seed=1) + 1) / 2, 0, 1)
+    want = parzen_protocol(samples, counts[train_rows[:1000]] / 16, counts[held_out] / 16)
+    assert len(held_out) == 360 and want["n_test"] == 360
+    assert m["parzen_ll"] == pytest.approx(want["mean"], rel=1e-6) and m["parzen_se"] == pytest.approx(want["se"], rel=1e-6)
+    assert m["parzen_sigma"] == pytest.approx(want["sigma"])
+    assert evaluate.main(["--checkpoint", ckpt, "--n", "64", *cache]) == 0
+    assert "Parzen log-likelihood of 360 digits images (seen in training), nats" in capsys.readouterr().out
+
+
+def test_parzen_splits_follow_the_paper_for_mnist_and_say_when_images_were_seen(monkeypatch):
+    import minigan.data
+    from minigan.data import Dataset
+    rng = np.random.default_rng(0)
+    train = Dataset("mnist", rng.uniform(-1, 1, (51_000, 3)).astype(np.float32), (3,), "image")
+    t10k = Dataset("mnist_test", rng.uniform(-1, 1, (10_000, 3)).astype(np.float32), (3,), "image")
+    monkeypatch.setattr(minigan.data, "load_dataset", lambda name, data_dir=None: {"mnist_test": t10k}[name])
+    valid, test, what = evaluate.parzen_splits(train)
+    np.testing.assert_array_equal(valid, (train.x[50_000:51_000] + 1) / 2)
+    np.testing.assert_array_equal(test, (t10k.x + 1) / 2)
+    assert what == "MNIST t10k images"
+    valid, test, what = evaluate.parzen_splits(t10k, quick=True)
+    np.testing.assert_array_equal(valid, (t10k.x[:100] + 1) / 2)
+    np.testing.assert_array_equal(test, (t10k.x[:500] + 1) / 2)
+    assert "seen in training" in what

@@ -135,6 +135,17 @@ def test_sigint_saves_a_checkpoint_says_how_to_resume_and_exits_130(tmp_path):
     assert not (out / ".lock").exists()
 
 
+def test_a_run_in_another_thread_trains_and_leaves_the_signal_handlers_alone(tmp_path):
+    import threading
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    status = []   # a Dask worker trains in a thread, where signal.signal would raise ValueError
+    thread = threading.Thread(target=lambda: status.append(_run(tmp_path / "run", "--steps", "3")))
+    thread.start()
+    thread.join()
+    assert status == [0] and load_checkpoint(tmp_path / "run" / "checkpoint.npz")["trainer"]["step"] == 3
+    assert {s: signal.getsignal(s) for s in handlers} == handlers
+
+
 def test_a_torn_last_csv_row_is_ignored_on_resume(tmp_path):
     out = tmp_path / "run"
     assert _run(out, "--steps", "4") == 0

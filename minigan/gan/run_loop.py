@@ -6,6 +6,7 @@ import math
 import shlex
 import signal
 import sys
+import threading
 import time
 import warnings
 
@@ -20,7 +21,11 @@ class StopSignals:
         self.signal = None
 
     def __enter__(self):
-        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        self._old = {}
+        # only the main thread may install handlers (and only it receives signals): a run in another
+        # thread, e.g. a Dask worker's task, leaves the signals to the process that hosts it
+        if threading.current_thread() is threading.main_thread():
+            self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
         return self
 
     def _handle(self, signum, frame):

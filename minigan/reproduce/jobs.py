@@ -49,7 +49,6 @@ def run_job(job):
     from minigan import train
     from minigan.evaluate import evaluate_state
     from minigan.gan import load_checkpoint
-    from minigan.reproduce.likelihood import parzen_scores
     folder = pathlib.Path(job["run_dir"])
     folder.mkdir(parents=True, exist_ok=True)
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -68,8 +67,8 @@ def run_job(job):
             if status != 0:
                 raise RuntimeError(f"python -m minigan.train exited with status {status}; see {folder / 'train.log'}")
             state = load_checkpoint(folder / "checkpoint.npz")
-            if job.get("score") == "parzen":
-                metrics = parzen_scores(state, job, job.get("data_dir"))
+            if job.get("score") == "parzen":   # the goodfellow tables: the likelihood alone, on eval_n samples
+                metrics = parzen_scores(state, job)
             else:
                 metrics = evaluate_state(state, job["eval_n"], seed=1, data_dir=job.get("data_dir"), log=None)["metrics"]
         result.update(status="ok", metrics=metrics, step=state["trainer"]["step"])
@@ -78,7 +77,25 @@ def run_job(job):
     result["wall_s"] = round(time.perf_counter() - start, 3)
     # with one BLAS thread, the CPU time is what the run costs on an idle core, however busy the machine
     result["cpu_s"] = round(time.process_time() - cpu_start, 3)
+    save_result(result)
+    return result
+
+
+def save_result(result):
+    """Write ``result`` to its job's run folder as result.json, atomically (a kill never leaves half a file)."""
+    folder = pathlib.Path(result["job"]["run_dir"])
+    folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / (RESULT + ".tmp")
     tmp.write_text(json.dumps(result, indent=1, allow_nan=False))
     tmp.replace(folder / RESULT)
-    return result
+
+
+def parzen_scores(state, job):
+    """{"parzen_ll", "parzen_se", "parzen_sigma"} of the generator in ``state``: minigan.evaluate's
+    Parzen rows (Goodfellow et al.'s protocol) without the classifier scores."""
+    from minigan.data import load_dataset
+    from minigan.evaluate import parzen_metrics
+    from minigan.sample import generate
+    data = load_dataset(state["config"]["dataset"], job.get("data_dir"))
+    rows = parzen_metrics(generate(state, job["eval_n"], seed=1), data, job.get("data_dir"), job["quick"])
+    return {key: value for key, _, value in rows}

@@ -42,7 +42,7 @@ class Table:
     rows: tuple
     eval_n: int = 2500            # generated samples scored per run (VEEGAN/PacGAN: 2,500)
     note: str = ""
-    score: str = "evaluate"       # "evaluate" (minigan.evaluate's metrics) or "parzen" (likelihood.py)
+    score: str = "evaluate"       # "evaluate" (minigan.evaluate's metrics) or "parzen" (jobs.parzen_scores)
     needs_mnist_train: bool = False
 
 
