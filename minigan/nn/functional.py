@@ -1,5 +1,6 @@
 """Functional forms of the layers, and the losses. ``import minigan.nn.functional as F``."""
 from minigan import ops
+from minigan.conv.ops import conv2d, conv_transpose2d  # a later chapter, in its own package
 # activations re-exported, so F.relu etc. work as in PyTorch
 from minigan.ops import leaky_relu, linear, log_sigmoid, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from minigan.ops.loss import BinaryCrossEntropy
