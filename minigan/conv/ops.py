@@ -22,7 +22,7 @@ import collections
 
 from minigan.tensor import Function
 
-Geometry = collections.namedtuple("Geometry", ["stride", "padding", "dilation", "groups"])
+Geometry = collections.namedtuple("Geometry", ["stride", "padding", "dilation", "groups", "batch_last"])
 
 
 def conv_size(size, kernel, stride, padding, dilation):
@@ -30,29 +30,65 @@ def conv_size(size, kernel, stride, padding, dilation):
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _im2col(xp, x, kernel, geometry, out_hw):
+# NOTE: inside these Functions an image is held channel first, as (C, N, H, W), or, with
+# ``geometry.batch_last``, as (C, H, W, N); a matrix column is a pixel (n, y, x) or (y, x, n).
+# The strided copies of im2col and col2im run along the last axis: over one row of a small image
+# (7 or 14 values) channel first, over the N images of the batch batch last, 2-4x faster here at
+# DCGAN's sizes. But moving N to the end of a (N, C, H, W) array is a full transpose, ~5x slower
+# than moving C to the front, so batch_last pays only where the im2col matrix (C kh kw rows) is
+# larger than the images of the other side (O rows): conv2d and conv_transpose2d choose so.
+def _to_internal(geometry): return (1, 2, 3, 0) if geometry.batch_last else (1, 0, 2, 3)
+def _to_nchw(geometry): return (3, 0, 1, 2) if geometry.batch_last else (1, 0, 2, 3)
+
+
+def _internal_shape(geometry, n, c, h, w): return (c, h, w, n) if geometry.batch_last else (c, n, h, w)
+
+
+def _at(geometry, rows, cols):
+    """The index of the (rows, cols) slices of the spatial axes of an internal image."""
+    return (slice(None), rows, cols, slice(None)) if geometry.batch_last else (slice(None), slice(None), rows, cols)
+
+
+def channel_rows(a, geometry):
+    """(N, C, H, W) -> the (C, N H W) matrix with one row per channel (a transposed copy)."""
+    return a.transpose(_to_internal(geometry)).reshape(a.shape[1], -1)
+
+
+def im2col(xp, x, kernel, geometry, out_hw):
     """The (C kh kw, N Ho Wo) matrix of input patches: row (c, i, j), column (n, y, x) holds
-    x_padded[n, c, y s + i d, x s + j d]. Built from a read-only strided view; reshape copies it once."""
+    x_padded[n, c, y s + i d, x s + j d]. One copy into a padded internal image, a read-only
+    strided view of its windows, and one copy of those into the matrix."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, geometry.stride, geometry.padding, geometry.dilation
-    n, c = x.shape[:2]
-    if ph or pw:
-        x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    windows = xp.lib.stride_tricks.sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
-    windows = windows[:, :, :sh * (out_hw[0] - 1) + 1:sh, :sw * (out_hw[1] - 1) + 1:sw, ::dh, ::dw]
-    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * out_hw[0] * out_hw[1])
+    n, c, h, w = x.shape
+    image = xp.zeros(_internal_shape(geometry, n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+    image[_at(geometry, slice(ph, ph + h), slice(pw, pw + w))] = x.transpose(_to_internal(geometry))
+    windows = xp.lib.stride_tricks.sliding_window_view(image, (dh * (kh - 1) + 1, dw * (kw - 1) + 1),
+                                                        axis=(1, 2) if geometry.batch_last else (2, 3))
+    windows = windows[_at(geometry, slice(None, sh * (out_hw[0] - 1) + 1, sh), slice(None, sw * (out_hw[1] - 1) + 1, sw))
+                      + (slice(None, None, dh), slice(None, None, dw))]
+    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, -1)
 
 
-def _col2im(xp, cols, out_shape, geometry):
-    """The adjoint of _im2col: cols (C, kh, kw, N, Ho, Wo) added back into an (N, C, H, W) image
-    (overlapping patches sum), then the padding cut off."""
-    (sh, sw), (ph, pw), (dh, dw) = geometry.stride, geometry.padding, geometry.dilation
-    _, kh, kw, n, ho, wo = cols.shape
-    image = xp.zeros((n, cols.shape[0], out_shape[2] + 2 * ph, out_shape[3] + 2 * pw), dtype=cols.dtype)
+def _col2im(xp, cols, kernel, n, in_hw, out_hw, geometry):
+    """The adjoint of im2col: the (C kh kw, N H W) matrix added back into a zero-padded internal
+    image (overlapping patches sum); returns it as an (N, C, H_out, W_out) view without the padding."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, geometry.stride, geometry.padding, geometry.dilation
+    (h, w), (ho, wo) = in_hw, out_hw
+    c = cols.shape[0] // (kh * kw)
+    cols = cols.reshape((c, kh, kw) + _internal_shape(geometry, n, 1, h, w)[1:])
+    image = xp.zeros(_internal_shape(geometry, n, c, ho + 2 * ph, wo + 2 * pw), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            image[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += \
-                cols[:, i, j].transpose(1, 0, 2, 3)
-    return image[:, :, ph:ph + out_shape[2], pw:pw + out_shape[3]] if ph or pw else image
+            image[_at(geometry, slice(i * dh, i * dh + sh * (h - 1) + 1, sh),
+                      slice(j * dw, j * dw + sw * (w - 1) + 1, sw))] += cols[:, i, j]
+    return image[_at(geometry, slice(ph, ph + ho), slice(pw, pw + wo))].transpose(_to_nchw(geometry))
+
+
+def _add_bias(out, bias):
+    """out += bias per channel, in place (out is a fresh array, or a view of one)."""
+    if bias is not None:
+        out += bias.reshape(1, -1, 1, 1)
+    return out
 
 
 def _grouped(a, groups):
@@ -60,71 +96,75 @@ def _grouped(a, groups):
     return a.reshape(groups, a.shape[0] // groups, -1)
 
 
-class Conv2d(Function):
-    """A(x, w) + bias: out[n, o] = sum over c, i, j of w[o, c, i, j] x_padded[n, c, y s + i d, x s + j d]."""
+def _bias_grad(grad, needs): return grad.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
 
-    def forward(self, x, w, bias=None, *, geometry, out_hw):
-        self.geometry = geometry
-        n, o, g = x.shape[0], w.shape[0], geometry.groups
-        cols = _im2col(self.xp, x, w.shape[2:], geometry, out_hw)
-        out = self.xp.matmul(_grouped(w.reshape(o, -1), g), _grouped(cols, g))  # (groups, O / groups, N Ho Wo)
-        # NOTE: the product comes out as (O, N, Ho, Wo); copied once into PyTorch's (N, O, Ho, Wo)
-        out = out.reshape(o, n, *out_hw).transpose(1, 0, 2, 3).copy()
-        if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)
-        return out
+
+# NOTE: the copies into matrix form cost the most after the matrix products: im2col (a gather of
+# C kh kw N Ho Wo values) and channel_rows (a transposed copy). Each Function keeps the matrices it made of
+# its inputs, and each backward makes those of the gradient once and hands them on (``cols=``,
+# ``rows=``) to the Functions that need the same ones, so a training step builds each matrix
+# once, as a hand-written implementation would; the graph holds them until it is freed.
+class Conv2d(Function):
+    """A(x, w) + bias: out[n, o, y, x] = sum over c, i, j of w[o, c, i, j] x_padded[n, c, y s + i d, x s + j d].
+    ``cols``: im2col of x, if the caller has it."""
+
+    def forward(self, x, w, bias=None, *, geometry, out_hw, cols=None):
+        self.geometry, n, o, g = geometry, x.shape[0], w.shape[0], geometry.groups
+        self.cols = im2col(self.xp, x, w.shape[2:], geometry, out_hw) if cols is None else cols
+        out = self.xp.matmul(_grouped(w.reshape(o, -1), g), _grouped(self.cols, g))  # (groups, O / groups, N Ho Wo)
+        return _add_bias(out.reshape(_internal_shape(geometry, n, o, *out_hw)).transpose(_to_nchw(geometry)), bias)
 
     def backward(self, grad):
         x, w = self.inputs[:2]
         needs, geometry = self.needs_input_grad, self.geometry
-        grad_x = ConvTranspose2d.apply(grad, w, geometry=geometry, out_hw=x.shape[2:]) if needs[0] else None
-        grad_w = Conv2dWeight.apply(x, grad, geometry=geometry, kernel=w.shape[2:]) if needs[1] else None
-        grad_b = grad.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
-        return grad_x, grad_w, grad_b
+        grad_rows = channel_rows(grad.data, geometry) if needs[0] or needs[1] else None
+        grad_x = ConvTranspose2d.apply(grad, w, geometry=geometry, out_hw=x.shape[2:], rows=grad_rows) \
+            if needs[0] else None
+        grad_w = Conv2dWeight.apply(x, grad, geometry=geometry, kernel=w.shape[2:], cols=self.cols, rows=grad_rows) \
+            if needs[1] else None
+        return grad_x, grad_w, _bias_grad(grad, needs)
 
 
 class ConvTranspose2d(Function):
-    """T(x, w) + bias, the adjoint of A in its input: each input pixel scatters w[c] into the output."""
+    """T(x, w) + bias, the adjoint of A in its input: each input pixel adds w[c] times itself into
+    the output (overlaps sum), i.e. col2im of the product of weight and input. ``rows``: channel_rows(x)."""
 
-    def forward(self, x, w, bias=None, *, geometry, out_hw):
+    def forward(self, x, w, bias=None, *, geometry, out_hw, rows=None):
         self.geometry = geometry
         (n, c_in, h, wd), (kh, kw), g = x.shape, w.shape[2:], geometry.groups
-        x_cols = x.transpose(1, 0, 2, 3).reshape(c_in, n * h * wd)
-        # (groups, C_out / groups kh kw, N H W): weight rows (c_in) against input rows, per group
-        cols = self.xp.matmul(_grouped(w.reshape(c_in, -1), g).transpose(0, 2, 1), _grouped(x_cols, g))
-        cols = cols.reshape(-1, kh, kw, n, h, wd)
-        out = _col2im(self.xp, cols, (n, cols.shape[0]) + tuple(out_hw), geometry)
-        out = out.copy() if geometry.padding != (0, 0) else out  # the cropped view, made contiguous
-        if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)
-        return out
+        self.rows = channel_rows(x, geometry) if rows is None else rows
+        # (groups, C_out / groups kh kw, N H W): one product per group of weight rows and input rows
+        cols = self.xp.matmul(_grouped(w.reshape(c_in, -1), g).transpose(0, 2, 1), _grouped(self.rows, g))
+        return _add_bias(_col2im(self.xp, cols.reshape(-1, cols.shape[-1]), (kh, kw), n, (h, wd), out_hw, geometry), bias)
 
     def backward(self, grad):
         x, w = self.inputs[:2]
         needs, geometry = self.needs_input_grad, self.geometry
-        grad_x = Conv2d.apply(grad, w, geometry=geometry, out_hw=x.shape[2:]) if needs[0] else None
-        grad_w = Conv2dWeight.apply(grad, x, geometry=geometry, kernel=w.shape[2:]) if needs[1] else None
-        grad_b = grad.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
-        return grad_x, grad_w, grad_b
+        cols = im2col(self.xp, grad.data, w.shape[2:], geometry, x.shape[2:]) if needs[0] or needs[1] else None
+        grad_x = Conv2d.apply(grad, w, geometry=geometry, out_hw=x.shape[2:], cols=cols) if needs[0] else None
+        grad_w = Conv2dWeight.apply(grad, x, geometry=geometry, kernel=w.shape[2:], cols=cols, rows=self.rows) \
+            if needs[1] else None
+        return grad_x, grad_w, _bias_grad(grad, needs)
 
 
 class Conv2dWeight(Function):
     """B(x, g), the adjoint of A in its weight: dw[o, c, i, j] = sum over n, y, x of
-    g[n, o, y, x] x_padded[n, c, y s + i d, x s + j d], of shape (O, C / groups, kh, kw)."""
+    g[n, o, y, x] x_padded[n, c, y s + i d, x s + j d], of shape (O, C / groups, kh, kw).
+    ``cols``: im2col of x; ``rows``: channel_rows(g)."""
 
-    def forward(self, x, g, *, geometry, kernel):
-        self.geometry, groups = geometry, geometry.groups
-        (n, o, ho, wo), c = g.shape, x.shape[1]
-        cols = _im2col(self.xp, x, kernel, geometry, (ho, wo))
-        g_rows = g.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)
-        out = self.xp.matmul(_grouped(g_rows, groups), _grouped(cols, groups).transpose(0, 2, 1))
-        return out.reshape(o, c // groups, *kernel)
+    def forward(self, x, g, *, geometry, kernel, cols=None, rows=None):
+        self.geometry, groups, c = geometry, geometry.groups, x.shape[1]
+        self.cols = im2col(self.xp, x, kernel, geometry, g.shape[2:]) if cols is None else cols
+        self.rows = channel_rows(g, geometry) if rows is None else rows
+        out = self.xp.matmul(_grouped(self.rows, groups), _grouped(self.cols, groups).transpose(0, 2, 1))
+        return out.reshape(g.shape[1], c // groups, *kernel)
 
     def backward(self, grad):
         x, g = self.inputs
         needs, geometry = self.needs_input_grad, self.geometry
-        grad_x = ConvTranspose2d.apply(g, grad, geometry=geometry, out_hw=x.shape[2:]) if needs[0] else None
-        grad_g = Conv2d.apply(x, grad, geometry=geometry, out_hw=g.shape[2:]) if needs[1] else None
+        grad_x = ConvTranspose2d.apply(g, grad, geometry=geometry, out_hw=x.shape[2:], rows=self.rows) \
+            if needs[0] else None
+        grad_g = Conv2d.apply(x, grad, geometry=geometry, out_hw=g.shape[2:], cols=self.cols) if needs[1] else None
         return grad_x, grad_g
 
 
@@ -137,7 +177,7 @@ def as_pair(value, name, op, minimum):
     return pair
 
 
-def make_geometry(op, kernel, stride, padding, dilation, groups):
+def make_geometry(op, kernel, stride, padding, dilation, groups, batch_last=False):
     """Geometry from PyTorch's arguments (ints or pairs; padding also 'valid', or 'same' at stride 1)."""
     stride, dilation = as_pair(stride, "stride", op, 1), as_pair(dilation, "dilation", op, 1)
     if isinstance(padding, str):
@@ -148,7 +188,7 @@ def make_geometry(op, kernel, stride, padding, dilation, groups):
             raise ValueError(f"{op}: padding='same' needs stride 1 and an odd (dilated) kernel here, got stride "
                              f"{stride} and kernel {tuple(kernel)}; give the padding as ints")
         padding = (total[0] // 2, total[1] // 2)
-    return Geometry(stride, as_pair(padding, "padding", op, 0), dilation, groups)
+    return Geometry(stride, as_pair(padding, "padding", op, 0), dilation, groups, batch_last)
 
 
 def _check(op, x, weight, bias, groups, transposed):
@@ -174,6 +214,12 @@ def _check(op, x, weight, bias, groups, transposed):
         raise TypeError(f"{op}: input is {x.dtype} but weight is {weight.dtype}; convert one (.float() or .double())")
 
 
+def _batch_last(weight, groups):
+    """The layout rule of the NOTE above: batch last where the im2col matrix has more rows
+    (C kh kw) than the images on the weight's other side have channels (O, in conv2d's terms)."""
+    return weight.shape[1] * groups * weight.shape[2] * weight.shape[3] > weight.shape[0]
+
+
 def _apply(op, cls, x, weight, bias, geometry, out_hw):
     """cls applied to (N, C, H, W), or to (C, H, W) as a batch of one (PyTorch's unbatched input)."""
     if min(out_hw) < 1:
@@ -188,7 +234,7 @@ def _apply(op, cls, x, weight, bias, geometry, out_hw):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """PyTorch's F.conv2d: input (N, C, H, W), weight (O, C / groups, kh, kw), bias (O,) or None."""
     _check("conv2d", input, weight, bias, groups, transposed=False)
-    geometry = make_geometry("conv2d", weight.shape[2:], stride, padding, dilation, groups)
+    geometry = make_geometry("conv2d", weight.shape[2:], stride, padding, dilation, groups, _batch_last(weight, groups))
     out_hw = tuple(conv_size(n, k, s, p, d) for n, k, s, p, d in zip(
         input.shape[-2:], weight.shape[2:], geometry.stride, geometry.padding, geometry.dilation))
     return _apply("conv2d", Conv2d, input, weight, bias, geometry, out_hw)
@@ -214,7 +260,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     (N, C_in, H, W), weight (C_in, C_out / groups, kh, kw), bias (C_out,) or None."""
     op = "conv_transpose2d"
     _check(op, input, weight, bias, groups, transposed=True)
-    geometry = make_geometry(op, weight.shape[2:], stride, padding, dilation, groups)
+    geometry = make_geometry(op, weight.shape[2:], stride, padding, dilation, groups, _batch_last(weight, groups))
     extra = check_output_padding(op, output_padding, geometry)
     out_hw = tuple(transposed_size(n, k, s, p, d, e) for n, k, s, p, d, e in zip(
         input.shape[-2:], weight.shape[2:], geometry.stride, geometry.padding, geometry.dilation, extra))
