@@ -17,7 +17,8 @@ gradient, and col2im as one strided add per kernel position. The implementations
 so slow drift cancels. Page faults per step are counted for each: with glibc's default malloc
 settings, freeing the last arrays at the top of the heap can give that memory back to the system,
 and the next step faults it in again, page by page (which implementation suffers depends on the
-order in which its arrays are freed); ``--keep-heap`` switches that off (mallopt) to show the cost without it. Before timing, every layer's outputs and gradients are checked against the
+order in which its arrays are freed); ``--keep-heap`` switches that off (mallopt) to show the cost
+without it. Before timing, every layer's outputs and gradients are checked against the
 reference (float32 tolerance).
 """
 import argparse
@@ -163,7 +164,8 @@ def main(argv=None):
         for info in threadpool_info():
             print(f"  {info.get('internal_api')} {info.get('version')} {info.get('architecture')} "
                   f"threads={info.get('num_threads')}")
-        print(f"{'layer':24s} {'reference ms':>12s} {'minigan ms':>11s} {'minigan/ref':>12s} {'faults/step ref, mg':>20s}"
+        print(f"{'layer':24s} {'reference ms':>12s} {'minigan ms':>11s} {'minigan/ref':>12s} "
+              f"{'faults/step ref, mg':>20s}"
               + (f" {'torch ms':>9s} {'minigan/torch':>14s}" if torch else ""))
         for seed, (name, transposed, c_in, c_out, side) in enumerate(LAYERS):
             run_layer(name, transposed, c_in, c_out, side, seed, args, torch)
@@ -199,7 +201,8 @@ def run_layer(name, transposed, c_in, c_out, side, seed, args, torch):
     line = (f"{name:24s} {ms['reference']:12.2f} {ms['minigan']:11.2f} {ratio:11.2f}x "
             f"{per_step['reference']:10.0f}, {per_step['minigan']:.0f}")
     if torch is not None:
-        line += f" {ms['torch']:9.2f} {statistics.median(m / t for m, t in zip(times['minigan'], times['torch'])):13.2f}x"
+        vs_torch = statistics.median(m / t for m, t in zip(times["minigan"], times["torch"]))
+        line += f" {ms['torch']:9.2f} {vs_torch:13.2f}x"
     print(line, flush=True)
 
 

@@ -25,7 +25,8 @@ def embedding(input, weight, padding_idx=None):
     rows = weight[indices]
     if padding_idx is None:
         return rows
-    return where((indices != padding_idx)[..., None], rows, weight.detach()[indices])  # same values; no gradient where padding
+    # the same values, but the padding positions read a detached weight: no gradient reaches that row
+    return where((indices != padding_idx)[..., None], rows, weight.detach()[indices])
 
 
 class Embedding(Module):

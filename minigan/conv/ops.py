@@ -9,7 +9,7 @@ With ``A(x, w)`` the convolution (PyTorch's conv2d, a cross-correlation), ``T(g,
 
 so every backward is written with these Functions, and double backward (WGAN-GP's penalty
 through a convolutional critic) needs nothing more. Forwards work on arrays of the backend's
-namespace ``xp``: im2col as a strided view (no copy until the matrix product reads it), one
+namespace ``xp``: im2col as a strided view of the windows (copied once, into the matrix), one
 matrix product per group, and col2im as kh * kw strided adds (a loop over the kernel, never
 over pixels).
 
@@ -37,6 +37,9 @@ def conv_size(size, kernel, stride, padding, dilation):
 # DCGAN's sizes. But moving N to the end of a (N, C, H, W) array is a full transpose, ~5x slower
 # than moving C to the front, so batch_last pays only where the im2col matrix (C kh kw rows) is
 # larger than the images of the other side (O rows): conv2d and conv_transpose2d choose so.
+# Results are (N, C, H, W) views of the internal arrays, not copied back: elementwise ops keep
+# their memory order, so a gradient arriving in it makes channel_rows a free reshape, and im2col
+# reads any strides.
 def _to_internal(geometry): return (1, 2, 3, 0) if geometry.batch_last else (1, 0, 2, 3)
 def _to_nchw(geometry): return (3, 0, 1, 2) if geometry.batch_last else (1, 0, 2, 3)
 
@@ -64,8 +67,8 @@ def im2col(xp, x, kernel, geometry, out_hw):
     image[_at(geometry, slice(ph, ph + h), slice(pw, pw + w))] = x.transpose(_to_internal(geometry))
     windows = xp.lib.stride_tricks.sliding_window_view(image, (dh * (kh - 1) + 1, dw * (kw - 1) + 1),
                                                         axis=(1, 2) if geometry.batch_last else (2, 3))
-    windows = windows[_at(geometry, slice(None, sh * (out_hw[0] - 1) + 1, sh), slice(None, sw * (out_hw[1] - 1) + 1, sw))
-                      + (slice(None, None, dh), slice(None, None, dw))]
+    every_stride = _at(geometry, slice(None, sh * (out_hw[0] - 1) + 1, sh), slice(None, sw * (out_hw[1] - 1) + 1, sw))
+    windows = windows[every_stride + (slice(None, None, dh), slice(None, None, dw))]
     return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, -1)
 
 
@@ -135,7 +138,8 @@ class ConvTranspose2d(Function):
         self.rows = channel_rows(x, geometry) if rows is None else rows
         # (groups, C_out / groups kh kw, N H W): one product per group of weight rows and input rows
         cols = self.xp.matmul(_grouped(w.reshape(c_in, -1), g).transpose(0, 2, 1), _grouped(self.rows, g))
-        return _add_bias(_col2im(self.xp, cols.reshape(-1, cols.shape[-1]), (kh, kw), n, (h, wd), out_hw, geometry), bias)
+        out = _col2im(self.xp, cols.reshape(-1, cols.shape[-1]), (kh, kw), n, (h, wd), out_hw, geometry)
+        return _add_bias(out, bias)
 
     def backward(self, grad):
         x, w = self.inputs[:2]
@@ -199,7 +203,8 @@ def _check(op, x, weight, bias, groups, transposed):
         raise ValueError(f"{op}: weight must be 4-D with no empty axis, got shape {weight.shape}")
     if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-    grouped, first = weight.shape[1] * groups, weight.shape[0]  # conv2d: (out, in / groups); transposed: (in, out / groups)
+    # weight: conv2d's (out, in / groups, kh, kw), conv_transpose2d's (in, out / groups, kh, kw)
+    grouped, first = weight.shape[1] * groups, weight.shape[0]
     in_channels, out_channels = (first, grouped) if transposed else (grouped, first)
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"{op}: groups={groups} must divide both channel counts, got {in_channels} in and "
@@ -225,7 +230,8 @@ def _apply(op, cls, x, weight, bias, geometry, out_hw):
     if min(out_hw) < 1:
         raise ValueError(f"{op}: input of shape {x.shape} with weight of shape {weight.shape}, stride "
                          f"{geometry.stride}, padding {geometry.padding} and dilation {geometry.dilation} gives an "
-                         f"output of size {tuple(out_hw)}; each side must be at least 1 (a smaller kernel or more padding)")
+                         f"output of size {tuple(out_hw)}; each side must be at least 1 (use a smaller kernel or more "
+                         "padding)")
     batch = x if x.ndim == 4 else x.reshape((1,) + x.shape)
     out = cls.apply(*((batch, weight) if bias is None else (batch, weight, bias)), geometry=geometry, out_hw=out_hw)
     return out if x.ndim == 4 else out.reshape(out.shape[1:])
