@@ -1,4 +1,4 @@
-"""Smoke test of benchmarks/bench_gan_iteration.py: it runs, and its correctness cross-check passes.
+"""Smoke tests of benchmarks/bench_gan_iteration.py and bench_conv.py: they run, and their correctness cross-checks pass.
 
 No timing is asserted: times on shared machines drift too much to be a test.
 """
@@ -40,3 +40,31 @@ def test_cross_check_catches_a_wrong_reference(bench, monkeypatch):
 
     with pytest.raises(AssertionError, match="cross-check FAILED"):
         bench.cross_check([WrongSlope, bench.MiniganGAN], batch=8, iters=1)
+
+
+CONV_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_conv.py"
+
+
+@pytest.fixture(scope="module")
+def bench_conv():
+    spec = importlib.util.spec_from_file_location("bench_conv", CONV_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_conv_benchmark_quick_run_prints_a_ratio_per_layer(bench_conv, capsys):
+    bench_conv.main(["--quick", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "minigan/ref" in out and all(name in out for name, *_ in bench_conv.LAYERS)
+
+
+def test_conv_benchmark_cross_check_catches_a_wrong_reference(bench_conv):
+    """The check is not vacuous: the reference with its weight gradient off by 1e-4 fails it."""
+    layer, x, dy = bench_conv.make_layer(False, 2, 3, 6, 2, 0)
+    y, dx, dw, db = bench_conv.reference_conv(x, layer.weight.numpy(), layer.bias.numpy(), dy)
+    got = [t.numpy() for t in bench_conv.minigan_step(layer, bench_conv.mg.tensor(x, requires_grad=True),
+                                                      bench_conv.mg.tensor(dy))]
+    bench_conv.cross_check("ok", got, (y, dx, dw, db))
+    with pytest.raises(SystemExit, match="cross-check FAILED: wrong dw"):
+        bench_conv.cross_check("wrong", got, (y, dx, dw * (1 + 1e-4), db))

@@ -1,5 +1,8 @@
 """Functional forms of the layers, and the losses. ``import minigan.nn.functional as F``."""
 from minigan import ops
+# a later chapter, in its own package:
+from minigan.conv.embedding import embedding
+from minigan.conv.ops import conv2d, conv_transpose2d
 # activations re-exported, so F.relu etc. work as in PyTorch
 from minigan.ops import leaky_relu, linear, log_sigmoid, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from minigan.ops.loss import BinaryCrossEntropy
@@ -21,20 +24,21 @@ def dropout(x, p=0.5, training=True):
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias per channel of x (N, C) or (N, C, L).
+    """y = (x - mean) / sqrt(var + eps) * weight + bias per channel of x (N, C, *): BatchNorm1d's
+    (N, C) and (N, C, L), BatchNorm2d's (N, C, H, W); statistics over every axis but the channel's.
 
     In training (or without running statistics) the batch's biased statistics are used, and the
     running ones updated with the unbiased variance, as in PyTorch; in evaluation the running ones.
     """
-    if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {x.shape}")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {x.shape}")
     if running_mean is not None and running_mean.shape != (x.shape[1],):
         raise ValueError(f"batch_norm: input {x.shape} has {x.shape[1]} features but the running "
                          f"statistics have shape {running_mean.shape}")
-    axes = (0,) if x.ndim == 2 else (0, 2)
-    channel = (1, -1) if x.ndim == 2 else (1, -1, 1)  # per-channel values broadcast over N (and L)
+    axes = (0,) + tuple(range(2, x.ndim))
+    channel = (1, -1) + (1,) * (x.ndim - 2)  # per-channel values broadcast over N (and L, or H and W)
     if training or running_mean is None:
-        n = x.shape[0] * (x.shape[2] if x.ndim == 3 else 1)
+        n = x.size // max(x.shape[1], 1)
         if n < 2:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
         mean = x.mean(axis=axes, keepdims=True)

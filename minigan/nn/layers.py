@@ -1,4 +1,4 @@
-"""Layers: Linear, activations, BatchNorm1d, Dropout."""
+"""Layers: Linear, activations, BatchNorm1d and BatchNorm2d, Dropout."""
 import math
 
 from minigan.nn import functional as F
@@ -82,15 +82,18 @@ class BatchNorm1d(Module):
     keeps none (batch statistics in evaluation too), as in PyTorch.
     """
 
+    input_dims = (2, 3)
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
         super().__init__()
+        name = type(self).__name__
         if not isinstance(num_features, int) or num_features <= 0:
-            raise ValueError(f"BatchNorm1d: num_features must be a positive int, got {num_features!r}")
+            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
         if not 0 < eps < 0.1:
-            raise ValueError(f"BatchNorm1d: eps={eps} looks wrong (the default is 1e-5); "
-                             "did you mean momentum? call BatchNorm1d(n, momentum=...)")
+            raise ValueError(f"{name}: eps={eps} looks wrong (the default is 1e-5); "
+                             f"did you mean momentum? call {name}(n, momentum=...)")
         if momentum is not None and not 0.0 <= momentum <= 1.0:   # outside, running_var could go negative
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum}")
+            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.track_running_stats = track_running_stats
         self.weight = new_parameter((num_features,), lambda be, s, d: be.xp.ones(s, dtype=d)) if affine else None
@@ -102,6 +105,9 @@ class BatchNorm1d(Module):
             self.register_buffer("num_batches_tracked", zeros((), dtype="int64"))
 
     def forward(self, x):
+        if x.ndim not in self.input_dims:  # PyTorch's check: BatchNorm1d never sees images, nor BatchNorm2d vectors
+            raise ValueError(f"{type(self).__name__}: expected {' or '.join(f'{d}-D' for d in self.input_dims)} "
+                             f"input, got shape {x.shape}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -111,3 +117,9 @@ class BatchNorm1d(Module):
                             self.training, factor, self.eps)
 
     def extra_repr(self): return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalization of images (N, C, H, W): per channel, over N, H and W; otherwise BatchNorm1d."""
+
+    input_dims = (4,)
