@@ -168,10 +168,11 @@ def save_scatter_2d(path, samples, modes=None, data_samples=None, title=None):
     return save_figure(fig, path)
 
 
-def save_samples(path, samples, kind, sample_shape=None, modes=None, data_samples=None, density=None, title=None):
+def save_samples(path, samples, kind, sample_shape=None, modes=None, data_samples=None, density=None, title=None,
+                 nrow=None):
     """Save generated samples the way their kind is read: "image" -> a grid of samples (n, prod(shape))
-    reshaped to ``sample_shape`` ((h, w) or (1, h, w)); "1d" -> a histogram; "points" -> a scatter.
-    Arguments that do not apply to ``kind`` are ignored."""
+    reshaped to ``sample_shape`` ((h, w) or (1, h, w)), ``nrow`` per row; "1d" -> a histogram;
+    "points" -> a scatter. Arguments that do not apply to ``kind`` are ignored."""
     if kind == "image":
         samples = np.asarray(samples)
         shape = samples.shape[1:] if sample_shape is None else tuple(int(s) for s in sample_shape)
@@ -180,7 +181,7 @@ def save_samples(path, samples, kind, sample_shape=None, modes=None, data_sample
             raise ValueError(f"kind='image' needs sample_shape (h, w) or (1, h, w), got {sample_shape!r}")
         if samples.ndim == 0 or samples.size != len(samples) * hw[0] * hw[1]:
             raise ValueError(f"image samples of shape {samples.shape} do not match sample_shape {shape}")
-        return save_image_grid(path, samples.reshape(len(samples), *hw), title=title)
+        return save_image_grid(path, samples.reshape(len(samples), *hw), nrow=nrow, title=title)
     if kind == "1d":
         return save_histogram_1d(path, samples, data_samples=data_samples, density=density, title=title)
     if kind == "points":

@@ -2,10 +2,12 @@
 
     python -m minigan.sample --checkpoint runs/digits-nonsaturating/checkpoint.npz --n 64 --out grid.png
     python -m minigan.sample --checkpoint ... --n 10000 --out samples.npy
+    python -m minigan.sample --checkpoint runs/digits-conditional/checkpoint.npz --label 7 --out sevens.png
 
 A .png gets a picture (image grid, histogram or scatter, as in training); a .npy gets the raw
 samples as an (n, ...) array in the data's own coordinates: images as intensities in [0, 1]
-shaped (n, h, w), points as they are.
+shaped (n, h, w), points as they are. A conditional GAN's samples are drawn for ``--label``, or
+else for every class in turn: one row of the picture per class.
 """
 import argparse
 import pathlib
@@ -26,14 +28,27 @@ def build_parser():
     p.add_argument("--seed", type=_seed, default=0, help="seed of the noise")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"], help="array backend")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--label", type=int, default=None,
+                   help="conditional GANs: draw every sample of this class (default: each class in turn, a row each)")
     p.add_argument("--weights", default="auto", choices=["auto", "ema", "trained"],
                    help="generator weights: the EMA average if the run kept one (auto), or the trained ones")
     return p
 
 
-def generate(state, n, seed, weights="auto"):
+def class_labels(n, n_classes, label=None):
+    """Labels for n conditional samples: all ``label``, or classes 0, 0, ..., 1, 1, ... in
+    ``n_classes`` equal runs (as equal as n allows), so a grid of n // n_classes per row has a class per row."""
+    if label is not None:
+        if not 0 <= label < n_classes:
+            raise ValueError(f"label {label} is not a class of this model: choose 0..{n_classes - 1}")
+        return np.full(n, label, dtype=np.int64)
+    return (np.arange(n) * n_classes // n).astype(np.int64)
+
+
+def generate(state, n, seed, weights="auto", label=None):
     """n samples (host NumPy, model space) from the generator saved in a checkpoint state:
-    its weight average (``--ema``) where the run kept one, unless ``weights="trained"``."""
+    its weight average (``--ema``) where the run kept one, unless ``weights="trained"``.
+    A conditional generator draws them for :func:`class_labels` ``(n, n_classes, label)``."""
     import minigan as mg
     from minigan.train import build_models
     config = state["config"]
@@ -45,7 +60,11 @@ def generate(state, n, seed, weights="auto"):
     G.eval()
     z = np.random.default_rng(seed).standard_normal((n, config["latent_dim"]))
     with mg.no_grad():
-        return G(mg.tensor(z)).numpy()
+        if not config.get("conditional"):
+            if label is not None:
+                raise ValueError("this generator is not conditional (the run had no --conditional); drop --label")
+            return G(mg.tensor(z)).numpy()
+        return G(mg.tensor(z), mg.tensor(class_labels(n, config["n_classes"], label))).numpy()
 
 
 def main(argv=None):
@@ -69,9 +88,9 @@ def main(argv=None):
         parser.error(f"--checkpoint {args.checkpoint}: {err}")
     config = state["config"]
     try:
-        samples = generate(state, args.n, args.seed, args.weights)
+        samples = generate(state, args.n, args.seed, args.weights, args.label)
     except ValueError as err:
-        parser.error(f"--weights {args.weights}: {err}")
+        parser.error(f"--label {args.label}: {err}" if "label" in str(err) else f"--weights {args.weights}: {err}")
     shape = tuple(config["sample_shape"])
     meta = Dataset(config["dataset"], np.empty((0, config["data_dim"]), np.float32), shape, config["kind"])
     try:
@@ -92,7 +111,14 @@ def _write(out, samples, meta, shape, config, state, args):
         toy = load_dataset(config["dataset"], n=2000) if config["kind"] != "image" else meta
         save_samples(out, samples, config["kind"], sample_shape=shape, modes=toy.modes,
                      data_samples=toy.x if config["kind"] != "image" else None, density=toy.pdf,
-                     title=f"{config['dataset']} {config['loss']}: step {state['trainer']['step']}")
+                     title=f"{config['dataset']} {config['loss']}: step {state['trainer']['step']}",
+                     nrow=_row_length(args.n, config, args.label))
+
+
+def _row_length(n, config, label):
+    """One class per row for a conditional GAN's mixed-class picture (None: near-square)."""
+    classes = config.get("n_classes") if config.get("conditional") and label is None else None
+    return max(1, n // classes) if classes and n % classes == 0 else None
 
 
 if __name__ == "__main__":

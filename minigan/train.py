@@ -69,7 +69,7 @@ def _fraction(text):
 
 def build_parser():
     from minigan.data import dataset_names
-    from minigan.gan import LOSSES, PRESETS
+    from minigan.gan import LOSSES, MODELS
     from minigan.gan.recipes import SCHEDULES
     p = _Parser(prog="python -m minigan.train", description="Train a GAN (Goodfellow et al. 2014) with minigan. "
                 "Unset options come from the recipe for --dataset and --loss (minigan/gan/recipes.py).")
@@ -106,7 +106,10 @@ def build_parser():
     p.add_argument("--ema", type=_fraction, default=None,
                    help="decay of an exponential moving average of G's weights, used for samples (0: none)")
     p.add_argument("--latent-dim", type=_positive_int, default=None, help="noise dimension")
-    p.add_argument("--model", default=None, choices=list(PRESETS), help="model preset")
+    p.add_argument("--model", default=None, choices=list(MODELS),
+                   help="model: an MLP preset (minigan/gan/models.py) or dcgan, the convolutional DCGAN for images")
+    p.add_argument("--conditional", action="store_true",
+                   help="conditional GAN (Mirza & Osindero 2014): G and D are given the class label (labelled data sets)")
     p.add_argument("--logits", action="store_true", help="discriminator outputs logits; use the softplus forms of the losses")
     p.add_argument("--n-samples", type=_positive_int, default=None, help="use only this many training samples")
     p.add_argument("--seed", type=_seed, default=None, help="seed of every random number (weights, noise, batches; default 0)")
@@ -158,6 +161,7 @@ def resolve_config(args, dataset, argv, saved=None):
         settings.update(given)
         source = saved.get("recipe", source)
     return {"dataset": args.dataset, "loss": args.loss, **settings, "logits": args.logits,
+            "conditional": args.conditional, "n_classes": None if dataset.y is None else int(dataset.y.max()) + 1,
             "recipe": source, "seed": args.seed, "n_samples": args.n_samples, "backend": args.backend,
             "data_dim": dataset.dim, "sample_shape": list(dataset.shape), "kind": dataset.kind,
             "threads": args.threads or default_threads(settings["model"]),
@@ -175,12 +179,25 @@ def default_threads(model):
 
 def build_models(config):
     """Generator and discriminator for a config (also used by ``minigan.sample``); with PacGAN's
-    packing, D's input is ``pack`` samples side by side."""
+    packing, D's input is ``pack`` samples side by side. A conditional GAN's label embedding has
+    one number per class (as wide as the one-hot vector of Mirza & Osindero), fed to G beside z
+    and to D beside x (an MLP) or as that many extra channels (dcgan)."""
     from minigan.gan import discriminator_output, make_discriminator, make_generator
-    G = make_generator(config["model"], config["latent_dim"], config["data_dim"], image=config["kind"] == "image")
-    D = make_discriminator(config["model"], config["data_dim"] * config.get("pack", 1),
-                           discriminator_output(config["loss"], config["logits"]))
-    return G, D
+    from minigan.gan.conditional import ConditionalDiscriminator, ConditionalGenerator
+    classes = config["n_classes"] if config.get("conditional") else 0
+    shape, output = tuple(config["sample_shape"]), discriminator_output(config["loss"], config["logits"])
+    G = make_generator(config["model"], config["latent_dim"] + classes, config["data_dim"],
+                       image=config["kind"] == "image", shape=shape)
+    if not classes:
+        D = make_discriminator(config["model"], config["data_dim"] * config.get("pack", 1), output, shape=shape)
+        return G, D
+    if config["model"] == "dcgan":
+        from minigan.gan.dcgan import dcgan_discriminator
+        D = dcgan_discriminator(shape, in_channels=1 + classes, output=output, unflatten=False)
+    else:
+        D = make_discriminator(config["model"], config["data_dim"] + classes, output)
+    return (ConditionalGenerator(G, classes, classes),
+            ConditionalDiscriminator(D, classes, classes, image_shape=shape if config["model"] == "dcgan" else None))
 
 
 def build_trainer(config, G, D, sample_real, total_steps):
@@ -258,6 +275,7 @@ def _setup_and_train(parser, args, argv, out, backend):
             if getattr(args, key) is None:
                 setattr(args, key, saved.get(key))
         args.logits = args.logits or bool(saved.get("logits"))
+        args.conditional = args.conditional or bool(saved.get("conditional"))
     args.dataset = args.dataset or "digits"
     args.loss = args.loss or "nonsaturating"
     args.seed = 0 if args.seed is None else args.seed
@@ -274,11 +292,16 @@ def _setup_and_train(parser, args, argv, out, backend):
         parser.error(str(err))
     if config["batch_size"] > len(dataset):
         parser.error(f"--batch-size {config['batch_size']} is larger than the data set ({len(dataset)} samples)")
+    if args.conditional and dataset.y is None:
+        parser.error(f"--conditional: the {args.dataset} data set has no class labels; use digits, mnist or mnist_test")
+    if args.conditional and config["pack"] > 1:
+        parser.error("--conditional with --pack: a packed D would judge samples of different labels at once; "
+                     "use one of them")
     if config["batch_size"] % config["pack"]:
         parser.error(f"--pack {config['pack']}: the batch size {config['batch_size']} is not a multiple of it; "
                      f"choose --batch-size {config['batch_size'] // config['pack'] * config['pack'] or config['pack']}")
-    if config["model"] == "mlp-bn" and config["batch_size"] < 2:
-        parser.error("--batch-size 1: the mlp-bn model's BatchNorm needs at least 2 samples per batch")
+    if config["model"] in ("mlp-bn", "dcgan") and config["batch_size"] < 2:
+        parser.error(f"--batch-size 1: the {config['model']} model's BatchNorm needs at least 2 samples per batch")
     if saved is not None:
         try:
             changes = check_resume(saved, config, args.allow_change)
@@ -290,7 +313,9 @@ def _setup_and_train(parser, args, argv, out, backend):
         G, D = build_models(config)
     except (MemoryError, ValueError) as err:
         parser.error(f"the models do not fit ({type(err).__name__}: {err}); choose a smaller --latent-dim or --model")
-    loader = DataLoader(dataset.x, config["batch_size"], shuffle=True, drop_last=True, seed=args.seed)
+    # a conditional GAN's batches are (images, labels) pairs
+    loader = DataLoader((dataset.x, dataset.y) if args.conditional else dataset.x, config["batch_size"],
+                        shuffle=True, drop_last=True, seed=args.seed)
     steps_per_epoch = max(1, len(loader) // config["d_steps"])
     if args.dry_run and not args.steps:
         total = DRY_RUN_STEPS

@@ -12,10 +12,14 @@ toy            128-128-128, ReLU            128-128-128, LeakyReLU 0.2 (1-D and 
 toy-wide       256-256-256, ReLU            256-256-256, LeakyReLU 0.2 (the 25-mode grid)
 =============  ===========================  ===========================================
 
+``dcgan`` (minigan/gan/dcgan.py) is the convolutional model of Radford et al. 2016, for the
+28x28 MNIST and 8x8 digits images.
+
 The generator's output is Tanh for images in [-1, 1] and linear for toy data; the
 discriminator ends in Sigmoid (a probability) unless ``logits=True`` or it is a WGAN critic.
 """
 from minigan import nn
+from minigan.gan.dcgan import dcgan_discriminator, dcgan_generator
 
 PRESETS = {
     # name: (G hidden, D hidden, G activation, batchnorm in G, dropout in D)
@@ -25,6 +29,9 @@ PRESETS = {
     "toy": ((128, 128, 128), (128, 128, 128), "relu", False, 0.0),
     "toy-wide": ((256, 256, 256), (256, 256, 256), "relu", False, 0.0),
 }
+
+
+MODELS = (*PRESETS, "dcgan")   # the MLP presets and the convolutional DCGAN (minigan/gan/dcgan.py)
 
 
 def _activation(name):
@@ -53,16 +60,30 @@ def _preset(name):
     return PRESETS[name]
 
 
-def make_generator(preset, latent_dim, data_dim, image=True):
-    """z (N, latent_dim) -> x (N, data_dim); Tanh output for images scaled to [-1, 1]."""
+def make_generator(preset, latent_dim, data_dim, image=True, shape=None):
+    """z (N, latent_dim) -> x (N, data_dim); Tanh output for images scaled to [-1, 1].
+    ``dcgan`` needs the images' ``shape`` (28x28 or 8x8)."""
+    if preset == "dcgan":
+        return dcgan_generator(latent_dim, _image_shape(shape, data_dim))
     g_hidden, _, act, batchnorm, _ = _preset(preset)
     return mlp((latent_dim, *g_hidden, data_dim), act, batchnorm=batchnorm, output=nn.Tanh() if image else None)
 
 
-def make_discriminator(preset, data_dim, output="probability"):
-    """x (N, data_dim) -> (N, 1): a probability (Sigmoid), a logit, or a critic value."""
+def make_discriminator(preset, data_dim, output="probability", shape=None):
+    """x (N, data_dim) -> (N, 1): a probability (Sigmoid), a logit, or a critic value.
+    ``dcgan`` needs the images' ``shape``; ``data_dim`` a multiple of its size is packed samples."""
     if output not in ("probability", "logit", "critic"):
         raise ValueError(f"discriminator output must be 'probability', 'logit' or 'critic', got {output!r}")
+    if preset == "dcgan":
+        shape = _image_shape(shape, data_dim, packed=True)
+        return dcgan_discriminator(shape, in_channels=data_dim // (shape[0] * shape[1]), output=output)
     _, d_hidden, _, _, dropout = _preset(preset)
     return mlp((data_dim, *d_hidden, 1), "leaky_relu", dropout=dropout,
                output=nn.Sigmoid() if output == "probability" else None)
+
+
+def _image_shape(shape, data_dim, packed=False):
+    if shape is None or len(shape) != 2 or (data_dim % (shape[0] * shape[1]) if packed else data_dim != shape[0] * shape[1]):
+        raise ValueError(f"the dcgan preset is for images: give their shape (h, w) matching data_dim {data_dim}, "
+                         f"got {shape}; use an MLP preset for this data set")
+    return tuple(shape)

@@ -32,7 +32,16 @@ def fixed_noise(config):
     """The same noise for every sample picture: its own generator, so drawing it never shifts the
     training random stream (resumed runs stay identical)."""
     n = N_IMAGES if config["kind"] == "image" else N_POINTS
+    if config.get("conditional"):   # ten of each class: a row per class
+        n = 10 * config["n_classes"]
     return np.random.default_rng(config["seed"] + 12345).standard_normal((n, config["latent_dim"]))
+
+
+def fixed_labels(config):
+    """The labels the fixed noise is drawn for (a conditional GAN: 0 x 10, 1 x 10, ...), else None."""
+    if not config.get("conditional"):
+        return None
+    return np.repeat(np.arange(config["n_classes"], dtype=np.int64), 10)
 
 
 def read_metrics(path, upto):
@@ -87,7 +96,7 @@ def save_sample_pictures(out, samples, dataset, config, step, progress, final=Fa
     from minigan.plot_progress import save_progress
     save_samples(out / "samples.png", samples, dataset.kind, sample_shape=tuple(dataset.shape),
                  modes=dataset.modes, data_samples=dataset.x[:N_POINTS], density=dataset.pdf,
-                 title=sample_title(config, dataset, samples, step))
+                 title=sample_title(config, dataset, samples, step), nrow=10 if config.get("conditional") else None)
     keep = PROGRESS_IMAGES if dataset.kind == "image" else PROGRESS_POINTS
     progress["steps"].append(step)
     progress["frames"].append(np.asarray(samples[:keep], dtype=np.float32))

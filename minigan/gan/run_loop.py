@@ -43,13 +43,15 @@ def run_training(trainer, loader, dataset, config, out, total, backend, args, pr
     returns the exit status (0 done, 1 diverged or disk full, 128 + signal when stopped)."""
     import minigan as mg
     from minigan.gan import save_checkpoint
-    from minigan.gan.run_folder import FIELDS, MetricsLog, fixed_noise, read_metrics, save_sample_pictures
+    from minigan.gan.run_folder import (FIELDS, MetricsLog, fixed_labels, fixed_noise, read_metrics,
+                                        save_sample_pictures)
     from minigan.gan.run_guard import is_disk_full
     from minigan.plot import save_loss_curves
     from tqdm import tqdm
 
     log = MetricsLog(out / "metrics.csv", read_metrics(out / "metrics.csv", upto=trainer.step_count))
     z_fixed = mg.tensor(fixed_noise(config))
+    y_fixed = None if fixed_labels(config) is None else mg.tensor(fixed_labels(config))
     resume_hint = f"python -m minigan.train --resume --out {shlex.quote(str(out))}"
 
     def checkpoint():
@@ -95,7 +97,7 @@ def run_training(trainer, loader, dataset, config, out, total, backend, args, pr
                                 d_real=f"{row['d_real']:.2f}", d_fake=f"{row['d_fake']:.2f}", refresh=False)
                 if step % config["sample_every"] == 0 or step == total:
                     log.flush()
-                    samples = trainer.generate(z_fixed).numpy()
+                    samples = trainer.generate(z_fixed, y_fixed).numpy()
                     save_sample_pictures(out, samples, dataset, config, step, progress, final=step == total)
                     checkpoint()
                     if bar.disable:   # no bar (not a terminal, or --no-progress): a line per checkpoint

@@ -10,6 +10,7 @@ import math
 
 from minigan import ops
 from minigan import optim
+from minigan.gan.conditional import ConditionalDiscriminator, ConditionalGenerator
 from minigan.gan.ema import GeneratorEMA
 from minigan.gan.recipes import LOSS_DEFAULTS
 from minigan.optim import lr_scheduler
@@ -85,6 +86,13 @@ class GANTrainer:
             raise ValueError(f"pack must be a positive integer (samples per discriminator input), got {pack}")
         self.pack = int(pack)
         self.ema = GeneratorEMA(generator, ema) if ema else None
+        self.conditional = isinstance(generator, ConditionalGenerator)
+        if self.conditional != isinstance(discriminator, ConditionalDiscriminator):
+            raise ValueError("a conditional GAN needs a conditional generator AND discriminator "
+                             "(minigan.gan.conditional); got only one of them")
+        if self.conditional and self.pack > 1:
+            raise ValueError("pack > 1 with a conditional GAN: a packed D would judge samples of different labels "
+                             "at once; use one of them")
         self.schedulers = [] if lr_lambda is None else [lr_scheduler.LambdaLR(o, lr_lambda) for o in (self.opt_d, self.opt_g)]
 
     def noise(self, n):
@@ -100,11 +108,23 @@ class GANTrainer:
                              f"choose a batch size that is a multiple of {self.pack}")
         return x.reshape(len(x) // self.pack, -1)
 
-    def _discriminate(self, real, fake):
+    def _real_batch(self):
+        """(x, y) from ``sample_real``: y is the labels of a conditional GAN, else None."""
+        batch = self.sample_real()
+        return batch if self.conditional else (batch, None)
+
+    def _G(self, z, y):
+        return self.G(z, y) if self.conditional else self.G(z)
+
+    def _D(self, x, y):
+        return self.D(x, y) if self.conditional else self.D(x)
+
+    def _discriminate(self, real, fake, y=None):
         if self.concat_batches:
-            out = self.D(ops.concatenate([real, fake], axis=0))
+            labels = None if y is None else ops.concatenate([y, y], axis=0)
+            out = self._D(ops.concatenate([real, fake], axis=0), labels)
             return out[:len(real)], out[len(real):]
-        return self.D(real), self.D(fake)
+        return self._D(real, y), self._D(fake, y)
 
     def _probability(self, out):
         """Mean D output for the record: a probability, or the raw critic value for WGANs."""
@@ -113,15 +133,16 @@ class GANTrainer:
     def step(self):
         """One generator update after ``d_steps`` discriminator updates; returns the metrics."""
         for _ in range(self.d_steps):
-            real = self.sample_real()
+            real, y = self._real_batch()
             with no_grad():                      # fakes are constants in the D step
-                fake = self.G(self.noise(len(real)))
+                fake = self._G(self.noise(len(real)), y)
             real, fake = self._pack(real), self._pack(fake)
             # maximize log D(x) + log(1 - D(G(z)))  (Wasserstein: maximize C(x) - C(G(z)))
-            out_real, out_fake = self._discriminate(real, fake)
+            out_real, out_fake = self._discriminate(real, fake, y)
             d_loss = self.d_loss_fn(out_real, out_fake)
             if self.gp_weight:
-                d_loss = d_loss + L.gradient_penalty(self.D, real, fake, self.gp_weight)
+                critic = self.D if y is None else (lambda x: self.D(x, y))
+                d_loss = d_loss + L.gradient_penalty(critic, real, fake, self.gp_weight)
             self.opt_d.zero_grad()
             d_loss.backward()
             grad_norm_d = _grad_norm(self.D)
@@ -132,7 +153,7 @@ class GANTrainer:
         # minimize log(1 - D(G(z))) or -log D(G(z)) over G, with D frozen: no D weight gradients
         self.D.requires_grad_(False)
         try:
-            out_gen = self.D(self._pack(self.G(self.noise(len(real) * self.pack))))
+            out_gen = self._D(self._pack(self._G(self.noise(len(real) * self.pack), y)), y)
             g_loss = self.g_loss_fn(out_gen)
             self.opt_g.zero_grad()
             g_loss.backward()
@@ -155,15 +176,18 @@ class GANTrainer:
         stacked = be.xp.stack([t.data.reshape(()) for t in tensors] + [a.reshape(()) for a in arrays])
         return {"step": self.step_count, **dict(zip(METRICS, (float(v) for v in be.to_numpy(stacked))))}
 
-    def generate(self, z):
-        """G(z) for looking at: eval mode, no graph, and the EMA weights when there is an EMA."""
+    def generate(self, z, y=None):
+        """G(z) (a conditional G: G(z, y)) for looking at: eval mode, no graph, and the EMA weights
+        when there is an EMA."""
+        if self.conditional and y is None:
+            raise ValueError("a conditional generator needs the labels y to generate for")
         self.G.eval()
         try:
             with no_grad():
                 if self.ema is None:
-                    return self.G(z)
+                    return self._G(z, y)
                 with self.ema.applied_to(self.G):
-                    return self.G(z)
+                    return self._G(z, y)
         finally:
             self.G.train()
 

@@ -1,0 +1,75 @@
+"""DCGAN (Radford, Metz & Chintala 2016) sized for 28x28 MNIST and the 8x8 digits.
+
+Their architecture guidelines, followed here:
+
+* strided convolutions in D and fractionally strided ones (ConvTranspose2d) in G, no pooling;
+* BatchNorm in both networks, except at D's input and G's output;
+* ReLU in G (Tanh at the output), LeakyReLU(0.2) in D;
+* weights from N(0, 0.02) (BatchNorm's scale from N(1, 0.02)), trained with Adam 2e-4, betas (0.5, 0.999).
+
+For images this small the projection of z and the last layer of D are fully connected, as in
+PyTorch's and most courses' MNIST DCGANs. Data sets hold flat rows (N, h*w): G ends with a
+Flatten and D starts with an Unflatten, so the trainer, packing and sampling are unchanged.
+
+    28x28: z -> Linear -> (128, 7, 7) -> ConvT 4/2/1 -> (64, 14, 14) -> ConvT 4/2/1 -> (1, 28, 28)
+           x -> Conv 4/2/1 -> (64, 14, 14) -> Conv 4/2/1 -> (128, 7, 7) -> Linear -> 1
+     8x8:  the same with (64, 2, 2) -> (32, 4, 4) -> (1, 8, 8), and D's 32 and 64 channels
+"""
+from minigan import nn
+from minigan.creation import randn
+from minigan.tensor import no_grad
+
+# image side -> (side of G's first feature map, channels of the two feature maps, largest first)
+SIZES = {28: (7, (128, 64)), 8: (2, (64, 32))}
+
+
+def _sizes(shape):
+    side = shape[-1]
+    if len(shape) != 2 or shape[0] != side or side not in SIZES:
+        raise ValueError(f"the dcgan preset is built for square 28x28 or 8x8 images, got sample shape {tuple(shape)}; "
+                         "use an MLP preset (e.g. --model mlp) for this data set")
+    return side, *SIZES[side]
+
+
+def dcgan_generator(latent_dim, shape):
+    """z (N, latent_dim) -> images flattened to (N, h * w) in [-1, 1]."""
+    side, start, (c0, c1) = _sizes(shape)
+    G = nn.Sequential(
+        nn.Linear(latent_dim, c0 * start * start, bias=False), nn.BatchNorm1d(c0 * start * start), nn.ReLU(),
+        nn.Unflatten(1, (c0, start, start)),
+        nn.ConvTranspose2d(c0, c1, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(),
+        nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1), nn.Tanh(),
+        nn.Flatten())
+    return init_weights(G)
+
+
+def dcgan_discriminator(shape, in_channels=1, output="probability", unflatten=True):
+    """Flat rows (N, in_channels * h * w) -> (N, 1): a probability (Sigmoid), a logit or a critic value.
+
+    ``in_channels`` > 1: PacGAN's packed samples, or a conditional D's label maps, as channels;
+    ``unflatten=False`` for input that arrives as images already (N, in_channels, h, w)."""
+    side, start, (c0, c1) = _sizes(shape)
+    layers = [nn.Unflatten(1, (in_channels, side, side))] if unflatten else []
+    layers += [nn.Conv2d(in_channels, c1, 4, stride=2, padding=1), nn.LeakyReLU(0.2),   # no BN at the input
+               nn.Conv2d(c1, c0, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c0), nn.LeakyReLU(0.2),
+               nn.Flatten(), nn.Linear(c0 * start * start, 1)]
+    if output not in ("probability", "logit", "critic"):
+        raise ValueError(f"discriminator output must be 'probability', 'logit' or 'critic', got {output!r}")
+    if output == "probability":
+        layers.append(nn.Sigmoid())
+    return init_weights(nn.Sequential(*layers))
+
+
+def init_weights(model):
+    """Radford et al.'s init: conv and linear weights ~ N(0, 0.02), BatchNorm scale ~ N(1, 0.02), biases 0."""
+    with no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                m.weight.data = (randn(*m.weight.shape) * 0.02).data
+            elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                m.weight.data = (randn(*m.weight.shape) * 0.02 + 1.0).data
+            else:
+                continue
+            if getattr(m, "bias", None) is not None:
+                m.bias.data = m.bias.data * 0
+    return model

@@ -1,0 +1,80 @@
+"""The DCGAN presets and the conditional GAN's models (issue 12)."""
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import nn
+from minigan.gan.conditional import ConditionalDiscriminator, ConditionalGenerator
+from minigan.gan.dcgan import dcgan_discriminator, dcgan_generator
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (8, 8)])
+def test_dcgan_shapes_and_ranges(shape):
+    mg.manual_seed(0)
+    G, D = dcgan_generator(16, shape), dcgan_discriminator(shape)
+    x = G(mg.randn(5, 16))
+    assert x.shape == (5, shape[0] * shape[1])
+    assert float(x.abs().max()) <= 1.0                       # Tanh output
+    p = D(x)
+    assert p.shape == (5, 1) and 0 < float(p.min()) and float(p.max()) < 1
+    logits = dcgan_discriminator(shape, output="logit")(x)
+    assert float(logits.abs().max()) > 0 and logits.shape == (5, 1)
+
+
+def test_dcgan_follows_radford_guidelines():
+    """BatchNorm everywhere but D's input and G's output; LeakyReLU 0.2 in D, ReLU in G; N(0, 0.02) init."""
+    mg.manual_seed(0)
+    G, D = dcgan_generator(100, (28, 28)), dcgan_discriminator((28, 28))
+    g_kinds, d_kinds = [type(m).__name__ for m in G], [type(m).__name__ for m in D]
+    assert g_kinds[-3:] == ["ConvTranspose2d", "Tanh", "Flatten"]          # no BN right before the output
+    assert d_kinds[:3] == ["Unflatten", "Conv2d", "LeakyReLU"]             # no BN at the input
+    assert "BatchNorm2d" in g_kinds and "BatchNorm2d" in d_kinds
+    assert all(m.negative_slope == 0.2 for m in D if isinstance(m, nn.LeakyReLU))
+    assert not any(isinstance(m, nn.LeakyReLU) for m in G)
+    big = G[4].weight.numpy()                      # ConvTranspose2d(128, 64, 4): 131,072 weights
+    assert big.shape == (128, 64, 4, 4)            # PyTorch's (in, out, kh, kw)
+    assert abs(big.mean()) < 1e-3 and 0.019 < big.std() < 0.021
+    bn = G[5].weight.numpy()
+    assert abs(bn.mean() - 1) < 0.01 and 0.01 < bn.std() < 0.03
+    assert not np.any(D[4].running_mean.numpy())
+
+
+@pytest.mark.parametrize("shape", [(27, 27), (28, 14), (2,)])
+def test_dcgan_rejects_other_shapes(shape):
+    with pytest.raises(ValueError, match=r"28x28 or 8x8 .* --model mlp"):
+        dcgan_generator(8, shape)
+
+
+def test_conditional_generator_uses_the_label():
+    mg.manual_seed(0)
+    G = ConditionalGenerator(nn.Sequential(nn.Linear(4 + 3, 8), nn.Tanh()), n_classes=10, embed_dim=3)
+    z = mg.randn(1, 4)
+    outs = [G(z, mg.tensor(np.array([k]))).numpy() for k in range(3)]
+    assert not np.allclose(outs[0], outs[1]) and not np.allclose(outs[1], outs[2])
+    assert sorted(G.state_dict()) == ["body.0.bias", "body.0.weight", "embed.weight"]
+    loss = G(mg.randn(6, 4), mg.tensor(np.array([0, 1, 2, 0, 1, 2]))).sum()
+    loss.backward()
+    grad = G.embed.weight.grad.numpy()
+    assert np.all(grad[:3] != 0) and np.all(grad[3:] == 0)    # only the labels used get a gradient
+
+
+def test_conditional_models_need_one_label_per_sample():
+    G = ConditionalGenerator(nn.Linear(5, 2), n_classes=10, embed_dim=1)
+    with pytest.raises(ValueError, match="one label per sample: got 3 samples and 2 labels"):
+        G(mg.randn(3, 4), mg.tensor(np.array([0, 1])))
+    with pytest.raises(ValueError, match="no labels"):
+        G(mg.randn(3, 4), None)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        ConditionalGenerator(nn.Linear(5, 2), n_classes=1, embed_dim=1)
+
+
+def test_conditional_conv_discriminator_sees_the_label_at_every_pixel():
+    mg.manual_seed(0)
+    body = dcgan_discriminator((8, 8), in_channels=5, unflatten=False)
+    D = ConditionalDiscriminator(body, n_classes=10, embed_dim=4, image_shape=(8, 8))
+    x = mg.randn(2, 64)
+    y = mg.tensor(np.array([3, 3]))
+    assert D(x, y).shape == (2, 1)
+    assert body[0].weight.shape == (32, 5, 4, 4)     # 1 image channel + 4 label channels
+    other = D(x, mg.tensor(np.array([4, 4]))).numpy()
+    assert not np.allclose(D(x, y).numpy(), other)
