@@ -5,12 +5,15 @@ A backend bundles everything device-specific:
 * ``xp``            the array namespace (``numpy`` or ``cupy``; both speak the NumPy API),
 * the random generator (seeded with :func:`manual_seed`, state saved/restored for checkpoints),
 * ``asarray`` / ``to_numpy``, the one way onto and the one way off the device,
-* ``synchronize`` (a no-op on the CPU) and ``index_add`` (scatter-add, spelled differently on GPUs).
+* ``synchronize`` (a no-op on the CPU) and ``index_add`` (scatter-add, spelled differently on GPUs),
+* ``kernel(name)``: a fused kernel of :mod:`minigan.kernels` (its NumPy twin here, one CUDA kernel on CuPy).
 
 Everything else in minigan asks for ``tensor.backend.xp`` or ``get_backend().xp`` and never
 imports an array library's device code itself.
 """
 import numpy as np
+
+from minigan.kernels import KERNELS
 
 
 class Backend:
@@ -41,6 +44,10 @@ class Backend:
     def index_add(self, target, index, values):
         """target[index] += values, adding repeated indices up (unlike plain ``+=``)."""
         np.add.at(target, index, values)
+
+    def kernel(self, name):
+        """The fused kernel ``name`` of minigan.kernels, callable on this backend's arrays."""
+        return KERNELS[name].twin
 
     # --- randomness --------------------------------------------------------------------------
     def manual_seed(self, seed): self.rng = np.random.Generator(np.random.PCG64(seed))
@@ -76,6 +83,7 @@ class CupyBackend(Backend):
                                f"use set_backend('numpy') or --backend numpy on this machine")
         self.cupy = self.xp = cupy
         self.array_type = cupy.ndarray
+        self._kernels = {}
         self.manual_seed(0)
 
     def to_numpy(self, array): return self.cupy.asnumpy(array)
@@ -85,17 +93,58 @@ class CupyBackend(Backend):
         import cupyx  # part of the cupy distribution
         cupyx.scatter_add(target, index, values)
 
+    def kernel(self, name):
+        """The CUDA side of minigan.kernels' ``name``, compiled on first use (then cached by CuPy)."""
+        compiled = self._kernels.get(name)
+        if compiled is None:
+            spec = KERNELS[name]
+            if spec.reduce is None:
+                compiled = self.cupy.ElementwiseKernel(spec.in_params, spec.out_params, spec.operation,
+                                                       f"minigan_{name}")
+            else:
+                reduce_expr, post_map_expr, identity = spec.reduce
+                compiled = self.cupy.ReductionKernel(spec.in_params, spec.out_params, spec.operation, reduce_expr,
+                                                     post_map_expr, identity, f"minigan_{name}")
+            self._kernels[name] = compiled
+        return compiled
+
+    # randomness: cuRAND's XORWOW through cupy.random.Generator, whose whole state is one device array
+    # (one curandState per generator thread), so a checkpoint can hold it and a resumed run continue
+    # bit-identically. RNG_THREADS bounds that state (~48 bytes a thread) and the threads drawing.
+    RNG_THREADS = 1 << 14
+
     def manual_seed(self, seed):
-        self.rng = self.cupy.random.RandomState(seed)
-        self._seed = seed
+        self.rng = self.cupy.random.Generator(self.cupy.random.XORWOW(seed, size=self.RNG_THREADS))
 
-    def rand(self, shape, dtype): return self.rng.random_sample(shape, dtype=dtype)  # randn: Backend's
+    def randn(self, shape, dtype): return self.rng.standard_normal(shape, dtype=dtype)
+    def rand(self, shape, dtype): return self.rng.random(shape, dtype=dtype)
+    def get_rng_state(self): return device_rng_state(self.rng.bit_generator, self.to_numpy)
+    def set_rng_state(self, state): set_device_rng_state(self.rng.bit_generator, state, self.cupy.asarray)
 
-    def get_rng_state(self):
-        # cuRAND generators cannot be serialized; a resumed GPU run reseeds instead (documented).
-        return {"seed": self._seed}
 
-    def set_rng_state(self, state): self.manual_seed(state["seed"])
+def device_rng_state(bit_generator, to_numpy):
+    """A cuRAND bit generator's state as host data for a checkpoint: its kind, and the device array
+    of per-thread states (CuPy keeps it in ``_state``; no public accessor exists in CuPy 13)."""
+    state = getattr(bit_generator, "_state", None)
+    if state is None:
+        raise RuntimeError(f"{type(bit_generator).__name__}: this CuPy keeps its random state where minigan "
+                           "cannot read it, so the checkpoint could not resume bit-identically; "
+                           "report your CuPy version")
+    return {"bit_generator": type(bit_generator).__name__, "state": to_numpy(state).copy()}
+
+
+def set_device_rng_state(bit_generator, saved, asarray):
+    """Restore :func:`device_rng_state`'s output into ``bit_generator`` (same kind and size)."""
+    if not isinstance(saved, dict) or "state" not in saved:
+        raise ValueError("the checkpoint's random state is not a GPU generator's (it was saved on "
+                         f"another backend: {sorted(saved) if isinstance(saved, dict) else type(saved).__name__}); "
+                         "resume on the backend it was saved on")
+    kind, state = saved.get("bit_generator"), np.asarray(saved["state"])
+    own = bit_generator._state
+    if kind != type(bit_generator).__name__ or state.shape != tuple(own.shape) or state.dtype != own.dtype:
+        raise ValueError(f"the checkpoint's random state is a {kind} of {state.size} bytes, this GPU's generator a "
+                         f"{type(bit_generator).__name__} of {own.size}; resume with the same minigan and CuPy")
+    own[...] = asarray(state)
 
 
 # name -> constructor. Other backends (a test-only one, say) add themselves with register_backend:
