@@ -110,13 +110,13 @@ class StrictArray(NDArrayOperatorsMixin):
         return _wrap(result)
 
     def __array_function__(self, func, types, args, kwargs):
-        what = f"np.{func.__name__}"
+        what, out = f"np.{func.__name__}", kwargs.get("out")
         args = _unwrap(args, what)
         kwargs = {k: _unwrap(v, what) for k, v in kwargs.items()}
         result = func(*args, **kwargs)
-        if "out" in kwargs or not any(_is_view_of(result, a) for a in args if isinstance(a, np.ndarray)):
+        if out is not None or not any(_is_view_of(result, a) for a in args if isinstance(a, np.ndarray)):
             _count(what)   # np.broadcast_to, np.reshape: views, no kernel
-        return _wrap(result)
+        return out if out is not None else _wrap(result)   # out=: the very array given, as CuPy returns it
 
     def __array__(self, dtype=None, copy=None):
         raise MixedArrayError("implicit conversion of a device array to NumPy; use backend.to_numpy() "

@@ -54,8 +54,11 @@ class Linear(Function):
         x, weight = self.inputs[0], self.inputs[1]
         needs = self.needs_input_grad
         grad_x = grad @ weight if needs[0] else None
-        grad_w = grad.T @ x if needs[1] else None
-        grad_b = grad.sum(axis=0) if len(needs) > 2 and needs[2] else None
+        # the weight gradients straight into the parameters' gradient slots, if free: no copy there after
+        grad_w = self.into_grad_slot(weight, lambda out: self.xp.matmul(grad.data.T, x.data, out=out),
+                                     lambda: grad.T @ x) if needs[1] else None
+        grad_b = self.into_grad_slot(self.inputs[2], lambda out: self.xp.sum(grad.data, axis=0, out=out),
+                                     lambda: grad.sum(axis=0)) if len(needs) > 2 and needs[2] else None
         return grad_x, grad_w, grad_b
 
 
