@@ -14,6 +14,7 @@ imports an array library's device code itself.
 import numpy as np
 
 from minigan.kernels import KERNELS
+from minigan.kernels.device_rng import device_rng_state, set_device_rng_state
 
 
 class Backend:
@@ -94,19 +95,14 @@ class CupyBackend(Backend):
         cupyx.scatter_add(target, index, values)
 
     def kernel(self, name):
-        """The CUDA side of minigan.kernels' ``name``, compiled on first use (then cached by CuPy)."""
-        compiled = self._kernels.get(name)
-        if compiled is None:
+        """The CUDA side of minigan.kernels' ``name``: one cupy.ElementwiseKernel (ReductionKernel for a
+        reduction), compiled on first use."""
+        if name not in self._kernels:
             spec = KERNELS[name]
-            if spec.reduce is None:
-                compiled = self.cupy.ElementwiseKernel(spec.in_params, spec.out_params, spec.operation,
-                                                       f"minigan_{name}")
-            else:
-                reduce_expr, post_map_expr, identity = spec.reduce
-                compiled = self.cupy.ReductionKernel(spec.in_params, spec.out_params, spec.operation, reduce_expr,
-                                                     post_map_expr, identity, f"minigan_{name}")
-            self._kernels[name] = compiled
-        return compiled
+            make = self.cupy.ElementwiseKernel if spec.reduce is None else self.cupy.ReductionKernel
+            self._kernels[name] = make(spec.in_params, spec.out_params, spec.operation, *(spec.reduce or ()),
+                                       f"minigan_{name}")
+        return self._kernels[name]
 
     # randomness: cuRAND's XORWOW through cupy.random.Generator, whose whole state is one device array
     # (one curandState per generator thread), so a checkpoint can hold it and a resumed run continue
@@ -119,32 +115,10 @@ class CupyBackend(Backend):
     def randn(self, shape, dtype): return self.rng.standard_normal(shape, dtype=dtype)
     def rand(self, shape, dtype): return self.rng.random(shape, dtype=dtype)
     def get_rng_state(self): return device_rng_state(self.rng.bit_generator, self.to_numpy)
-    def set_rng_state(self, state): set_device_rng_state(self.rng.bit_generator, state, self.cupy.asarray)
-
-
-def device_rng_state(bit_generator, to_numpy):
-    """A cuRAND bit generator's state as host data for a checkpoint: its kind, and the device array
-    of per-thread states (CuPy keeps it in ``_state``; no public accessor exists in CuPy 13)."""
-    state = getattr(bit_generator, "_state", None)
-    if state is None:
-        raise RuntimeError(f"{type(bit_generator).__name__}: this CuPy keeps its random state where minigan "
-                           "cannot read it, so the checkpoint could not resume bit-identically; "
-                           "report your CuPy version")
-    return {"bit_generator": type(bit_generator).__name__, "state": to_numpy(state).copy()}
-
-
-def set_device_rng_state(bit_generator, saved, asarray):
-    """Restore :func:`device_rng_state`'s output into ``bit_generator`` (same kind and size)."""
-    if not isinstance(saved, dict) or "state" not in saved:
-        raise ValueError("the checkpoint's random state is not a GPU generator's (it was saved on "
-                         f"another backend: {sorted(saved) if isinstance(saved, dict) else type(saved).__name__}); "
-                         "resume on the backend it was saved on")
-    kind, state = saved.get("bit_generator"), np.asarray(saved["state"])
-    own = bit_generator._state
-    if kind != type(bit_generator).__name__ or state.shape != tuple(own.shape) or state.dtype != own.dtype:
-        raise ValueError(f"the checkpoint's random state is a {kind} of {state.size} bytes, this GPU's generator a "
-                         f"{type(bit_generator).__name__} of {own.size}; resume with the same minigan and CuPy")
-    own[...] = asarray(state)
+    def set_rng_state(self, state):
+        if set(state) == {"seed"}:  # a checkpoint of minigan before device states: reseeded, as then
+            return self.manual_seed(state["seed"])
+        set_device_rng_state(self.rng.bit_generator, state, self.cupy.asarray)
 
 
 # name -> constructor. Other backends (a test-only one, say) add themselves with register_backend:

@@ -13,8 +13,9 @@ import weakref
 import numpy as np  # host-side only: dtype objects
 
 from minigan import backend as backends
+from minigan.kernels import flat
 
-_state = {"grad_enabled": True, "to_slots": False}  # to_slots: a backward() filling .grad is running
+_state = {"grad_enabled": True, "to_slots": False}  # to_slots: the running backward fills leaves' .grad
 
 
 # --- grad mode ---------------------------------------------------------------------------------
@@ -58,16 +59,6 @@ class set_grad_enabled(_GradMode):
         if self.fresh:
             _state["grad_enabled"], self.fresh = self.saved.pop(), False
         return super().__call__(fn)
-
-
-@contextlib.contextmanager
-def _filling_grads(on):
-    """Marks a backward() that fills leaves' .grad (not grad()): only then may gradient slots be written."""
-    saved, _state["to_slots"] = _state["to_slots"], on
-    try:
-        yield
-    finally:
-        _state["to_slots"] = saved
 
 
 # --- Function ----------------------------------------------------------------------------------
@@ -116,17 +107,6 @@ class Function:
     def forward(self, *arrays, **params): raise NotImplementedError
     def backward(self, grad): raise NotImplementedError
 
-    def into_grad_slot(self, leaf, compute, otherwise):
-        """``compute(out=array)`` written straight into ``leaf``'s gradient slot (an optimizer's flat
-        buffer, see _leaf_grad), which it then holds; ``otherwise()`` where the slot is not free: none,
-        a graph of the gradient is being recorded, grad() was asked, or a gradient holds the slot."""
-        if leaf._grad_slot is None or not _state["to_slots"] or _state["grad_enabled"] or leaf.grad is not None \
-                or not leaf.is_leaf or (leaf._slot_user is not None and leaf._slot_user() is not None):
-            return otherwise()
-        out = Tensor(compute(out=leaf._grad_slot), _backend=self.backend)
-        leaf._slot_user = weakref.ref(out)
-        return out
-
 
 # --- Tensor ------------------------------------------------------------------------------------
 class Size(int):
@@ -146,9 +126,9 @@ class Tensor:
 
     __array_ufunc__ = None  # NumPy defers to Tensor: `numpy_array * tensor` calls Tensor.__rmul__
     __hash__ = object.__hash__  # `==` is elementwise; tensors are dict keys by identity
-    # an optimizer's flat gradient buffer gives a parameter a slot where backward accumulates its
-    # gradient (minigan/optim/flat.py); _slot_user: a weak reference to the grad Tensor holding it
-    _grad_slot = _slot_user = None
+    _grad_slot, _slot_user = None, staticmethod(lambda: None)  # an optimizer's gradient slot (kernels/flat.py)
+
+    def free_grad_slot(self): return flat.free_grad_slot(self, _state["to_slots"] and not _state["grad_enabled"])
 
     def __init__(self, data, requires_grad=False, _backend=None):
         self.backend = _backend if _backend is not None else backends.backend_of_array(data)
@@ -258,8 +238,8 @@ def run_backward(outputs, grad_outputs, create_graph=False, retain_graph=None, i
         _accumulate(grads, out, g)
 
     wanted = None if inputs is None else {id(t) for t in inputs}
-    results = {}
-    with set_grad_enabled(create_graph), _filling_grads(inputs is None):
+    results, _state["to_slots"] = {}, inputs is None  # grad() leaves the slots alone
+    with set_grad_enabled(create_graph):
         for node in reversed(_topological_order(outputs)):
             grad = grads.pop(id(node), None)
             if grad is None:
@@ -291,25 +271,15 @@ def _accumulate(grads, tensor_, grad):
 def _leaf_grad(leaf, new, handed_out, create_graph):
     """A gradient the leaf owns: writable, its own shape, shared with no other leaf. Backwards may
     pass one gradient to several inputs (add) or read-only broadcast views (sum): those are copied.
-
-    A leaf with a gradient slot (an optimizer's flat buffer) gets its gradient written there, and
-    accumulated there in place -- unless a higher-order graph is recorded (that gradient has a graph
-    of its own), or the Tensor that last held the slot is still alive (zero_grad() dropped it from
-    .grad, but the caller kept it: PyTorch would leave its values alone, so the slot stays untouched).
-    """
-    old, slot = leaf.grad, leaf._grad_slot
-    if slot is not None and not create_graph and slot.shape == new.shape:
-        user = leaf._slot_user() if leaf._slot_user is not None else None
-        if old is None and (user is None or user is new):  # new: written there by into_grad_slot
-            if new.data is not slot:
-                slot[...] = new.data
-                new = Tensor(slot, _backend=leaf.backend)
-                leaf._slot_user = weakref.ref(new)
-            return new
-        if old is not None and old.data is slot:
-            slot += new.data
-            old._version += 1
-            return old
+    A leaf with a free gradient slot (minigan/kernels/flat.py) gets it written and accumulated there."""
+    old, slot = leaf.grad, leaf.free_grad_slot()
+    if slot is not None and slot.shape == new.shape:
+        slot[...] = new.data
+        new = flat.hold_grad_slot(leaf, Tensor(slot, _backend=leaf.backend))
+    if leaf._slot_user() is new:  # in the slot (copied just now, or computed there by ops.linalg.Linear)
+        return new
+    if old is not None and old.data is leaf._grad_slot and not create_graph:
+        return old.add_(new)  # accumulated in place, as PyTorch does
     if old is not None:
         return old + new if create_graph else Tensor(old.data + new.data, _backend=old.backend)
     if id(new.data) in handed_out or new.data.base is not None:

@@ -15,6 +15,7 @@ from minigan import ops
 from minigan import optim
 from minigan.gan.ema import GeneratorEMA
 from minigan.gan.recipes import LOSS_DEFAULTS
+from minigan.kernels.flat import flat_grads
 from minigan.optim import lr_scheduler
 from minigan.gan import losses as L
 from minigan.nn import BatchNorm1d
@@ -197,7 +198,7 @@ class GANTrainer:
 def _grad_sq_norm(optimizer, module):
     """The sum of squared gradient entries of the module's parameters, on the device: one reduction
     over each flat gradient buffer of the optimizer when backward wrote every gradient there."""
-    xp, flat = module.parameters()[0].backend.xp, optimizer.flat_grads()  # (the optimizer has the module's parameters)
+    xp, flat = module.parameters()[0].backend.xp, flat_grads(optimizer)  # (the optimizer has the module's parameters)
     grads = flat if flat is not None else [p.grad.data for p in module.parameters() if p.grad is not None]
     total = None
     for g in grads:

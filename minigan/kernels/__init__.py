@@ -12,7 +12,8 @@ twins are checked against the unfused ops in tests/test_kernels.py; the CUDA bod
 by benchmarks/bench_gpu.py on a GPU. Twins get raw NumPy arrays (the strict test backend unwraps).
 
 Kept outside the core a student reads first (tests/test_core_second_pass.py counts its lines): the
-core's ops and optimizers say *what* they compute; these say how, in one pass.
+core's ops and optimizers say *what* they compute; these say how, in one pass. ``flat`` lays an
+optimizer's parameters out in one buffer, for its kernel; ``device_rng`` saves a GPU generator's state.
 """
 from minigan.kernels import activations, optimizers  # noqa: F401  (each registers its kernels)
 from minigan.kernels.registry import KERNELS, Kernel

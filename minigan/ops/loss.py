@@ -12,11 +12,10 @@ class _PointwiseLoss(Function):
     """loss(input, target) elementwise, summed (times 1/n for the mean) unless reduction is "none"."""
 
     def forward(self, x, t, reduction):
-        if reduction == "none":
-            self.scale = 1.0
-            return self.backend.kernel(self.kernel)(x, t)
         n = math.prod(x.shape)
-        self.scale = 1.0 if reduction == "sum" else 1.0 / n if n else math.nan  # NaN: the mean of nothing
+        self.scale = 1.0 if reduction != "mean" else 1.0 / n if n else math.nan  # NaN: the mean of nothing
+        if reduction == "none":
+            return self.backend.kernel(self.kernel)(x, t)
         return self.backend.kernel(self.kernel + "_sum")(x, t, self.scale)
 
     def backward(self, grad):

@@ -16,7 +16,7 @@ second one, where backward accumulates (tensor.py); its buffers (Adam's moments.
 A step is then one fused kernel per group (minigan/kernels/optimizers.py), and the per-parameter
 ``state[p]`` and ``state_dict()`` are as before. A step where some parameter has no gradient, or
 parameters' states differ, goes parameter by parameter over the same views; a ``p.data`` or
-``p.grad`` that was replaced is copied into its view first (see :class:`FlatGroup`).
+``p.grad`` that was replaced is copied into its view first (see minigan/kernels/flat.py).
 """
 import collections
 import math
@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from minigan.optim.flat import FlatGroup
+from minigan.kernels.flat import FlatGroup
 from minigan.tensor import Tensor
 
 
@@ -117,14 +117,6 @@ class Optimizer:
             self._update(p.data, p.grad.data, state, tmp, group, p.backend)
             # the data changed in place: a graph that saved p must notice (engine's version counter)
             p._version += 1
-
-    def flat_grads(self):
-        """The groups' flat gradient buffers, when every parameter's gradient is the view backward
-        wrote into its slot (so one reduction covers them all, e.g. a gradient norm); else None."""
-        flats = [f for f in self._flat if f is not None]
-        if len(flats) < len(self._flat) or not all(f.grads_in_place() for f in flats):
-            return None
-        return [f.grad for f in flats]
 
     def _init_state(self, param, state, group, xp):
         """Fill a parameter's empty state before its first update (buffers, counters)."""

@@ -1,14 +1,17 @@
 """FlatGroup: one parameter group's parameters, gradients and optimizer buffers as views into
 contiguous 1-D buffers, so that a step is one fused kernel over the group instead of one per parameter
-(on a GPU, Adam over 16 tensors was 192 launches; now it is one).
+(on a GPU, Adam over 16 tensors was 192 launches; now it is one). The optimizers' side of the fused
+kernels, kept with them outside the core a student reads first (minigan/optim says what a step computes).
 
 The layout: parameter i is ``buffer[lo_i:hi_i].reshape(shape_i)`` of each buffer. ``p.data`` becomes
 that view of ``data`` (a lone contiguous parameter keeps its own array, which then is the buffer);
-``p._grad_slot`` is its view of ``grad``, where backward accumulates (tensor._leaf_grad); the
-optimizer's ``state[p]`` buffers are views of the group's buffers of the same name.
+``p._grad_slot`` is its view of ``grad``, where backward accumulates (tensor._leaf_grad, and
+ops.linalg.Linear computes its weight gradients there directly); the optimizer's ``state[p]``
+buffers are views of the group's buffers of the same name.
 """
 import itertools
 import math
+import weakref
 
 
 class FlatGroup:
@@ -111,3 +114,29 @@ class FlatGroup:
             for key, value in state.items():
                 own[key] = self.views(value)[i] if self.backend.is_array(value) else value
             p._version += 1   # the data changed in place: a graph that saved p must notice
+
+
+def flat_grads(optimizer):
+    """The optimizer's flat gradient buffers when every parameter's gradient is the view backward
+    wrote into its slot (so that one reduction covers them all, e.g. a gradient norm); else None."""
+    flats = optimizer._flat
+    if not flats or any(f is None or not f.grads_in_place() for f in flats):
+        return None
+    return [f.grad for f in flats]
+
+
+# --- the engine's side: gradient slots (tensor._leaf_grad and ops.linalg.Linear use these) ----------
+def free_grad_slot(leaf, filling):
+    """``leaf``'s gradient slot if backward may write its gradient there now, else None. ``filling``:
+    the running backward fills .grad and records no graph of the gradient (not grad(), not
+    create_graph=True). Not while a gradient Tensor of an earlier backward still holds the slot
+    either: zero_grad() dropped it from .grad but the caller kept it, and PyTorch leaves its values alone."""
+    if filling and leaf.grad is None and leaf._slot_user() is None and leaf.is_leaf:
+        return leaf._grad_slot
+    return None
+
+
+def hold_grad_slot(leaf, grad):
+    """``grad``, a Tensor on ``leaf``'s slot, holds it from now on (weakly: the slot is free when it dies)."""
+    leaf._slot_user = weakref.ref(grad)
+    return grad
