@@ -21,11 +21,11 @@ def device_rng_state(bit_generator, to_numpy):
 
 def set_device_rng_state(bit_generator, saved, asarray):
     """Restore :func:`device_rng_state`'s output into ``bit_generator`` (same kind and size)."""
-    if not isinstance(saved, dict) or "state" not in saved:
+    if not isinstance(saved, dict) or not isinstance(saved.get("state"), np.ndarray):  # (NumPy's: a dict)
         raise ValueError("the checkpoint's random state is not a GPU generator's (it was saved on "
                          f"another backend: {sorted(saved) if isinstance(saved, dict) else type(saved).__name__}); "
                          "resume on the backend it was saved on")
-    kind, state = saved.get("bit_generator"), np.asarray(saved["state"])
+    kind, state = saved.get("bit_generator"), saved["state"]
     own = bit_generator._state
     if kind != type(bit_generator).__name__ or state.shape != tuple(own.shape) or state.dtype != own.dtype:
         raise ValueError(f"the checkpoint's random state is a {kind} of {state.size} bytes, this GPU's generator a "
