@@ -273,7 +273,7 @@ def _leaf_grad(leaf, new, handed_out, create_graph):
     pass one gradient to several inputs (add) or read-only broadcast views (sum): those are copied.
     A leaf with a free gradient slot (minigan/kernels/flat.py) gets it written and accumulated there."""
     old, slot = leaf.grad, leaf.free_grad_slot()
-    if slot is not None and slot.shape == new.shape:
+    if slot is not None and slot.shape == new.shape and slot.dtype == new.dtype:
         slot[...] = new.data
         new = flat.hold_grad_slot(leaf, Tensor(slot, _backend=leaf.backend))
     if leaf._slot_user() is new:  # in the slot (copied just now, or computed there by ops.linalg.Linear)

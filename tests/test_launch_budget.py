@@ -74,7 +74,7 @@ def test_the_training_loop_reads_metrics_back_once_per_log_every_steps(tmp_path,
     assert [int(r.split(",")[0]) for r in rows[1:]] == [4, 8, 12]
 
 
-def test_a_divergence_between_read_backs_is_reported_at_its_step_and_keeps_the_earlier_checkpoint(tmp_path, monkeypatch):
+def test_a_divergence_between_read_backs_stops_the_run_and_keeps_the_earlier_checkpoint(tmp_path, monkeypatch):
     from minigan.gan import load_checkpoint
     real_step = GANTrainer.step
 

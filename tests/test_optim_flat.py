@@ -208,3 +208,30 @@ def test_a_group_of_mixed_dtypes_is_not_flattened_and_steps_as_before():
     a.grad, b.grad = mg.tensor([1.0]), mg.tensor([1.0], dtype="float64")
     opt.step()
     assert a.item() == pytest.approx(0.9) and b.item() == pytest.approx(0.9)
+
+
+def test_a_layer_used_twice_in_one_graph_gets_the_sum_of_both_gradients():
+    """The first Linear backward writes its weight gradient straight into the slot; the second must not
+    overwrite it (the slot is held), so the leaf gets the sum."""
+    mg.set_default_dtype("float64")
+    layer, other = nn.Linear(3, 3), nn.Linear(3, 3)
+    other.load_state_dict(layer.state_dict())
+    optim.SGD(layer.parameters(), lr=0.1)   # gives the layer's parameters gradient slots
+    x = mg.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3))
+    (layer(layer(x).tanh()) ** 2).sum().backward()
+    (other(other(x).tanh()) ** 2).sum().backward()   # no optimizer, no slots: the plain engine
+    for p, q in zip(layer.parameters(), other.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-14)
+        assert p.grad.data is p._grad_slot
+
+
+def test_a_model_moved_to_another_backend_after_the_optimizer_was_made_still_trains():
+    model = _model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    model.to("strict")
+    assert all(p._grad_slot is None for p in model.parameters())   # the old backend's slots are left behind
+    before = [p.numpy().copy() for p in model.parameters()]
+    x = mg.set_backend("strict") and mg.tensor(np.ones((2, 3)))
+    (model(x) ** 2).sum().backward()
+    opt.step()   # the flat buffers are on the old backend: parameter by parameter
+    assert all(not np.array_equal(p.numpy(), b) for p, b in zip(model.parameters(), before))

@@ -91,8 +91,9 @@ def run_training(trainer, loader, dataset, config, out, total, backend, args, pr
                     losses = (bad["d_loss"], bad["g_loss"])
                     what = "non-finite loss" if not all(map(math.isfinite, losses)) else \
                         f"loss beyond --max-loss {args.max_loss:g} (diverged)"
-                    print(f"error: {what} at step {bad['step']} (d_loss={bad['d_loss']:.4g}, g_loss={bad['g_loss']:.4g}); "
-                          f"training stopped; last good checkpoint: {last_good()}", file=sys.stderr)
+                    print(f"error: {what} at step {bad['step']} (d_loss={bad['d_loss']:.4g}, "
+                          f"g_loss={bad['g_loss']:.4g}); training stopped; last good checkpoint: {last_good()}",
+                          file=sys.stderr)
                     return 1
                 row = rows[-1]
                 row["epoch"] = (step - 1) // config["steps_per_epoch"] + 1

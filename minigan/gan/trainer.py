@@ -150,7 +150,8 @@ class GANTrainer:
         for scheduler in self.schedulers:
             scheduler.step()
         with no_grad():   # one device array; no transfer here (see StepMetrics)
-            values = [d_loss.data, g_loss.data, self._probability(out_real), self._probability(out_fake), grad_sq_d, grad_sq_g]
+            values = [d_loss.data, g_loss.data, self._probability(out_real), self._probability(out_fake),
+                      grad_sq_d, grad_sq_g]
             return StepMetrics(self.step_count, self.backend.xp.stack([v.reshape(()) for v in values]), self.backend)
 
     def generate(self, z):

@@ -41,7 +41,8 @@ class Adam(Optimizer):
         # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) = step * m / (sqrt(v) + eps * sqrt(bc2))
         sqrt_bc2 = math.sqrt(1.0 - b2 ** t)
         decoupled = self.decoupled_weight_decay  # AdamW: p *= 1 - lr wd; Adam: g += wd p (L2)
-        backend.kernel("adam")(grad, b1, 1.0 - b1, b2, 1.0 - b2, lr * sqrt_bc2 / (1.0 - b1 ** t), group["eps"] * sqrt_bc2,
+        step_size = lr * sqrt_bc2 / (1.0 - b1 ** t)
+        backend.kernel("adam")(grad, b1, 1.0 - b1, b2, 1.0 - b2, step_size, group["eps"] * sqrt_bc2,
                                1.0 - lr * wd if decoupled and wd else 1.0, 0.0 if decoupled else wd,
                                int(group["maximize"]), int(group["amsgrad"]), param, state["exp_avg"],
                                state["exp_avg_sq"], state.get("max_exp_avg_sq", tmp), tmp)

@@ -30,4 +30,5 @@ class RMSprop(Optimizer):
         state["step"] += 1
         backend.kernel("rmsprop")(grad, group["lr"], alpha, 1.0 - alpha, group["eps"], group["weight_decay"],
                                   group["momentum"], int(group["maximize"]), int(group["centered"]), param,
-                                  state["square_avg"], state.get("grad_avg", tmp), state.get("momentum_buffer", tmp), tmp)
+                                  state["square_avg"], state.get("grad_avg", tmp),
+                                  state.get("momentum_buffer", tmp), tmp)
