@@ -115,7 +115,8 @@ class GANTrainer:
         return (out.sigmoid() if self.logits else out).data.mean()
 
     def step(self):
-        """One generator update after ``d_steps`` discriminator updates; returns the metrics."""
+        """One generator update after ``d_steps`` discriminator updates; returns its metrics as a
+        :class:`StepMetrics`, a dict that stays on the device until read (no host sync in the step)."""
         for _ in range(self.d_steps):
             real = self.sample_real()
             with no_grad():                      # fakes are constants in the D step
@@ -199,7 +200,7 @@ class GANTrainer:
 def _grad_sq_norm(optimizer, module):
     """The sum of squared gradient entries of the module's parameters, on the device: one reduction
     over each flat gradient buffer of the optimizer when backward wrote every gradient there."""
-    xp, flat = module.parameters()[0].backend.xp, flat_grads(optimizer)  # (the optimizer has the module's parameters)
+    xp, flat = module.parameters()[0].backend.xp, flat_grads(optimizer)  # (over the module's parameters)
     grads = flat if flat is not None else [p.grad.data for p in module.parameters() if p.grad is not None]
     total = None
     for g in grads:
@@ -235,8 +236,8 @@ def metrics_to_host(rows):
     unread = [r for r in rows if r._host is None]
     if unread:
         be = unread[0].backend
-        host = be.to_numpy(be.xp.stack([r.row for r in unread]) if len(unread) > 1 else unread[0].row.reshape(1, -1))
-        host = np.array(host)
+        rows_on_device = be.xp.stack([r.row for r in unread]) if len(unread) > 1 else unread[0].row.reshape(1, -1)
+        host = np.array(be.to_numpy(rows_on_device))   # a copy: NumPy's to_numpy hands out the array itself
         host[:, 4:] = np.sqrt(host[:, 4:])
         for r, values in zip(unread, host.tolist()):
             r._host = {"step": r.step, **dict(zip(METRICS, values))}
