@@ -5,12 +5,16 @@ A backend bundles everything device-specific:
 * ``xp``            the array namespace (``numpy`` or ``cupy``; both speak the NumPy API),
 * the random generator (seeded with :func:`manual_seed`, state saved/restored for checkpoints),
 * ``asarray`` / ``to_numpy``, the one way onto and the one way off the device,
-* ``synchronize`` (a no-op on the CPU) and ``index_add`` (scatter-add, spelled differently on GPUs).
+* ``synchronize`` (a no-op on the CPU) and ``index_add`` (scatter-add, spelled differently on GPUs),
+* ``kernel(name)``: a fused kernel of :mod:`minigan.kernels` (its NumPy twin here, one CUDA kernel on CuPy).
 
 Everything else in minigan asks for ``tensor.backend.xp`` or ``get_backend().xp`` and never
 imports an array library's device code itself.
 """
 import numpy as np
+
+from minigan.kernels import KERNELS
+from minigan.kernels.device_rng import device_rng_state, set_device_rng_state
 
 
 class Backend:
@@ -41,6 +45,10 @@ class Backend:
     def index_add(self, target, index, values):
         """target[index] += values, adding repeated indices up (unlike plain ``+=``)."""
         np.add.at(target, index, values)
+
+    def kernel(self, name):
+        """The fused kernel ``name`` of minigan.kernels, callable on this backend's arrays."""
+        return KERNELS[name].twin
 
     # --- randomness --------------------------------------------------------------------------
     def manual_seed(self, seed): self.rng = np.random.Generator(np.random.PCG64(seed))
@@ -76,6 +84,7 @@ class CupyBackend(Backend):
                                f"use set_backend('numpy') or --backend numpy on this machine")
         self.cupy = self.xp = cupy
         self.array_type = cupy.ndarray
+        self._kernels = {}
         self.manual_seed(0)
 
     def to_numpy(self, array): return self.cupy.asnumpy(array)
@@ -85,17 +94,31 @@ class CupyBackend(Backend):
         import cupyx  # part of the cupy distribution
         cupyx.scatter_add(target, index, values)
 
+    def kernel(self, name):
+        """The CUDA side of minigan.kernels' ``name``: one cupy.ElementwiseKernel (ReductionKernel for a
+        reduction), compiled on first use."""
+        if name not in self._kernels:
+            spec = KERNELS[name]
+            make = self.cupy.ElementwiseKernel if spec.reduce is None else self.cupy.ReductionKernel
+            self._kernels[name] = make(spec.in_params, spec.out_params, spec.operation, *(spec.reduce or ()),
+                                       f"minigan_{name}")
+        return self._kernels[name]
+
+    # randomness: cuRAND's XORWOW through cupy.random.Generator, whose whole state is one device array
+    # (one curandState per generator thread), so a checkpoint can hold it and a resumed run continue
+    # bit-identically. RNG_THREADS bounds that state (~48 bytes a thread) and the threads drawing.
+    RNG_THREADS = 1 << 14
+
     def manual_seed(self, seed):
-        self.rng = self.cupy.random.RandomState(seed)
-        self._seed = seed
+        self.rng = self.cupy.random.Generator(self.cupy.random.XORWOW(seed, size=self.RNG_THREADS))
 
-    def rand(self, shape, dtype): return self.rng.random_sample(shape, dtype=dtype)  # randn: Backend's
-
-    def get_rng_state(self):
-        # cuRAND generators cannot be serialized; a resumed GPU run reseeds instead (documented).
-        return {"seed": self._seed}
-
-    def set_rng_state(self, state): self.manual_seed(state["seed"])
+    def randn(self, shape, dtype): return self.rng.standard_normal(shape, dtype=dtype)
+    def rand(self, shape, dtype): return self.rng.random(shape, dtype=dtype)
+    def get_rng_state(self): return device_rng_state(self.rng.bit_generator, self.to_numpy)
+    def set_rng_state(self, state):
+        if set(state) == {"seed"}:  # a checkpoint of minigan before device states: reseeded, as then
+            return self.manual_seed(state["seed"])
+        set_device_rng_state(self.rng.bit_generator, state, self.cupy.asarray)
 
 
 # name -> constructor. Other backends (a test-only one, say) add themselves with register_backend:

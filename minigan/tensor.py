@@ -13,8 +13,9 @@ import weakref
 import numpy as np  # host-side only: dtype objects
 
 from minigan import backend as backends
+from minigan.kernels import flat
 
-_state = {"grad_enabled": True}
+_state = {"grad_enabled": True, "to_slots": False}  # to_slots: the running backward fills leaves' .grad
 
 
 # --- grad mode ---------------------------------------------------------------------------------
@@ -125,6 +126,9 @@ class Tensor:
 
     __array_ufunc__ = None  # NumPy defers to Tensor: `numpy_array * tensor` calls Tensor.__rmul__
     __hash__ = object.__hash__  # `==` is elementwise; tensors are dict keys by identity
+    _grad_slot, _slot_user = None, staticmethod(lambda: None)  # an optimizer's gradient slot (kernels/flat.py)
+
+    def free_grad_slot(self): return flat.free_grad_slot(self, _state["to_slots"] and not _state["grad_enabled"])
 
     def __init__(self, data, requires_grad=False, _backend=None):
         self.backend = _backend if _backend is not None else backends.backend_of_array(data)
@@ -234,7 +238,7 @@ def run_backward(outputs, grad_outputs, create_graph=False, retain_graph=None, i
         _accumulate(grads, out, g)
 
     wanted = None if inputs is None else {id(t) for t in inputs}
-    results = {}
+    results, _state["to_slots"] = {}, inputs is None  # grad() leaves the slots alone
     with set_grad_enabled(create_graph):
         for node in reversed(_topological_order(outputs)):
             grad = grads.pop(id(node), None)
@@ -245,7 +249,7 @@ def run_backward(outputs, grad_outputs, create_graph=False, retain_graph=None, i
             ctx = node._ctx
             if ctx is None:
                 if wanted is None:  # a leaf: accumulate like PyTorch until zero_grad()
-                    node.grad = _leaf_grad(node.grad, grad, handed_out, create_graph)
+                    node.grad = _leaf_grad(node, grad, handed_out, create_graph)
                 continue
             ctx.check_versions(node)
             for parent, parent_grad in zip(ctx.inputs, ctx.backward(grad)):
@@ -264,9 +268,18 @@ def _accumulate(grads, tensor_, grad):
     grads[id(tensor_)] = grad if previous is None else previous + grad
 
 
-def _leaf_grad(old, new, handed_out, create_graph):
+def _leaf_grad(leaf, new, handed_out, create_graph):
     """A gradient the leaf owns: writable, its own shape, shared with no other leaf. Backwards may
-    pass one gradient to several inputs (add) or read-only broadcast views (sum): those are copied."""
+    pass one gradient to several inputs (add) or read-only broadcast views (sum): those are copied.
+    A leaf with a free gradient slot (minigan/kernels/flat.py) gets it written and accumulated there."""
+    old, slot = leaf.grad, leaf.free_grad_slot()
+    if slot is not None and slot.shape == new.shape and slot.dtype == new.dtype:
+        slot[...] = new.data
+        new = flat.hold_grad_slot(leaf, Tensor(slot, _backend=leaf.backend))
+    if leaf._slot_user() is new:  # in the slot (copied just now, or computed there by ops.linalg.Linear)
+        return new
+    if old is not None and old.data is leaf._grad_slot and not create_graph:
+        return old.add_(new)  # accumulated in place, as PyTorch does
     if old is not None:
         return old + new if create_graph else Tensor(old.data + new.data, _backend=old.backend)
     if id(new.data) in handed_out or new.data.base is not None:

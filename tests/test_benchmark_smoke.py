@@ -68,3 +68,35 @@ def test_conv_benchmark_cross_check_catches_a_wrong_reference(bench_conv):
     bench_conv.cross_check("ok", got, (y, dx, dw, db))
     with pytest.raises(SystemExit, match="cross-check FAILED: wrong dw"):
         bench_conv.cross_check("wrong", got, (y, dx, dw * (1 + 1e-4), db))
+
+
+# --- benchmarks/bench_gpu.py: its gates, run on the CPU with NumPy standing in for the GPU side -----
+@pytest.fixture(scope="module")
+def bench_gpu():
+    spec = importlib.util.spec_from_file_location("bench_gpu", SCRIPT.parent / "bench_gpu.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_gpu_kernel_gate_has_inputs_for_every_kernel_and_catches_a_wrong_one(bench_gpu):
+    import types
+
+    import numpy as np
+
+    import minigan as mg
+    host = types.SimpleNamespace(asarray=np.array, asnumpy=np.asarray)   # "device" arrays: NumPy copies
+    numpy_backend = mg.get_backend()
+    bench_gpu.gate_kernels(host, numpy_backend)   # the twins against themselves: every kernel runs
+
+    class OneWrong:
+        def kernel(self, name):
+            twin = numpy_backend.kernel(name)
+            return (lambda g, t: twin(g, t) * 1.001) if name == "tanh_backward" else twin
+    with pytest.raises(AssertionError, match="kernel gate FAILED: tanh_backward"):
+        bench_gpu.gate_kernels(host, OneWrong())
+
+
+def test_bench_gpu_step_gate_runs_on_the_strict_stand_in(bench_gpu, capsys):
+    bench_gpu.gate_numpy_vs("strict", batch=8, iters=1)
+    assert "step gate passed: strict matches numpy" in capsys.readouterr().out

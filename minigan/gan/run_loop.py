@@ -43,6 +43,7 @@ def run_training(trainer, loader, dataset, config, out, total, backend, args, pr
     returns the exit status (0 done, 1 diverged or disk full, 128 + signal when stopped)."""
     import minigan as mg
     from minigan.gan import save_checkpoint
+    from minigan.gan.trainer import metrics_to_host
     from minigan.gan.run_folder import (FIELDS, MetricsLog, fixed_labels, fixed_noise, read_metrics,
                                         save_sample_pictures)
     from minigan.gan.run_guard import is_disk_full
@@ -77,32 +78,44 @@ def run_training(trainer, loader, dataset, config, out, total, backend, args, pr
     try:
         with StopSignals() as stop, warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)   # overflow on the way to a divergence: reported below
+            pending = []   # the metrics of the steps since the last read-back, still on the device
             while trainer.step_count < total and stop.signal is None:
-                row = trainer.step()
+                pending.append(trainer.step())
                 step = trainer.step_count
-                row["epoch"] = (step - 1) // config["steps_per_epoch"] + 1
-                losses = (row["d_loss"], row["g_loss"])
-                if not all(math.isfinite(v) and abs(v) <= args.max_loss for v in losses):
+                bar.update(1)
+                sample = step % config["sample_every"] == 0 or step == total
+                late = bar.disable and time.monotonic() - reported[0] > REPORT_SECONDS
+                if step % config["log_every"] and not sample and not late and stop.signal is None:
+                    continue   # no host sync on this step: the metrics wait for the next read-back
+                # one transfer for all of them; a divergence among them stops the run before any
+                # checkpoint of a later step is written, so the last good checkpoint stays the last one
+                rows, pending = metrics_to_host(pending), []
+                bad = next((r for r in rows if not all(math.isfinite(r[k]) and abs(r[k]) <= args.max_loss
+                                                       for k in ("d_loss", "g_loss"))), None)
+                if bad is not None:
                     bar.close()
                     log.flush()
+                    losses = (bad["d_loss"], bad["g_loss"])
                     what = "non-finite loss" if not all(map(math.isfinite, losses)) else \
                         f"loss beyond --max-loss {args.max_loss:g} (diverged)"
-                    print(f"error: {what} at step {step} (d_loss={row['d_loss']:.4g}, g_loss={row['g_loss']:.4g}); "
-                          f"training stopped; last good checkpoint: {last_good()}", file=sys.stderr)
+                    print(f"error: {what} at step {bad['step']} (d_loss={bad['d_loss']:.4g}, "
+                          f"g_loss={bad['g_loss']:.4g}); training stopped; last good checkpoint: {last_good()}",
+                          file=sys.stderr)
                     return 1
+                row = rows[-1]
+                row["epoch"] = (step - 1) // config["steps_per_epoch"] + 1
                 if step % config["log_every"] == 0 or step == total:
                     log.append(row)
-                bar.update(1)
                 bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
                                 d_real=f"{row['d_real']:.2f}", d_fake=f"{row['d_fake']:.2f}", refresh=False)
-                if step % config["sample_every"] == 0 or step == total:
+                if sample:
                     log.flush()
                     samples = trainer.generate(z_fixed, y_fixed).numpy()
                     save_sample_pictures(out, samples, dataset, config, step, progress, final=step == total)
                     checkpoint()
                     if bar.disable:   # no bar (not a terminal, or --no-progress): a line per checkpoint
                         report(step, row)
-                elif bar.disable and time.monotonic() - reported[0] > REPORT_SECONDS:   # ... and every minute
+                elif late:            # ... and every minute
                     report(step, row)
             if stop.signal is not None:
                 log.flush()

@@ -6,13 +6,17 @@ discriminator (critic) updates, each on its own real minibatch and its own noise
     for d_steps:   maximize  log D(x) + log(1 - D(G(z)))   over D   (G fixed, fakes detached)
     once:          minimize  log(1 - D(G(z)))  [or -log D(G(z))]  over G   (D frozen)
 """
+import collections.abc
 import math
+
+import numpy as np  # host side only: the metrics once they are read back
 
 from minigan import ops
 from minigan import optim
 from minigan.gan.conditional import ConditionalDiscriminator, ConditionalGenerator
 from minigan.gan.ema import GeneratorEMA
 from minigan.gan.recipes import LOSS_DEFAULTS
+from minigan.kernels.flat import flat_grads
 from minigan.optim import lr_scheduler
 from minigan.gan import losses as L
 from minigan.nn import BatchNorm1d
@@ -127,11 +131,12 @@ class GANTrainer:
         return self._D(real, y), self._D(fake, y)
 
     def _probability(self, out):
-        """Mean D output for the record: a probability, or the raw critic value for WGANs."""
-        return out.sigmoid().mean() if self.logits else out.mean()
+        """Mean D output for the record (an array): a probability, or the raw critic value for WGANs."""
+        return (out.sigmoid() if self.logits else out).data.mean()
 
     def step(self):
-        """One generator update after ``d_steps`` discriminator updates; returns the metrics."""
+        """One generator update after ``d_steps`` discriminator updates; returns its metrics as a
+        :class:`StepMetrics`, a dict that stays on the device until read (no host sync in the step)."""
         for _ in range(self.d_steps):
             real, y = self._real_batch()
             with no_grad():                      # fakes are constants in the D step
@@ -145,7 +150,7 @@ class GANTrainer:
                 d_loss = d_loss + L.gradient_penalty(critic, real, fake, self.gp_weight)
             self.opt_d.zero_grad()
             d_loss.backward()
-            grad_norm_d = _grad_norm(self.D)
+            grad_sq_d = _grad_sq_norm(self.opt_d, self.D)
             self.opt_d.step()
             if self.clip_value:
                 L.clip_weights(self.D, self.clip_value)
@@ -157,7 +162,7 @@ class GANTrainer:
             g_loss = self.g_loss_fn(out_gen)
             self.opt_g.zero_grad()
             g_loss.backward()
-            grad_norm_g = _grad_norm(self.G)
+            grad_sq_g = _grad_sq_norm(self.opt_g, self.G)
             self.opt_g.step()
         finally:
             self.D.requires_grad_(True)
@@ -166,15 +171,10 @@ class GANTrainer:
             self.ema.update(self.G)
         for scheduler in self.schedulers:
             scheduler.step()
-        with no_grad():
-            values = [d_loss, g_loss, self._probability(out_real), self._probability(out_fake)]
-            return self._to_host(values, [grad_norm_d, grad_norm_g])
-
-    def _to_host(self, tensors, arrays):
-        """All metrics in one device -> host transfer (one synchronization per step on a GPU)."""
-        be = self.backend
-        stacked = be.xp.stack([t.data.reshape(()) for t in tensors] + [a.reshape(()) for a in arrays])
-        return {"step": self.step_count, **dict(zip(METRICS, (float(v) for v in be.to_numpy(stacked))))}
+        with no_grad():   # one device array; no transfer here (see StepMetrics)
+            values = [d_loss.data, g_loss.data, self._probability(out_real), self._probability(out_fake),
+                      grad_sq_d, grad_sq_g]
+            return StepMetrics(self.step_count, self.backend.xp.stack([v.reshape(()) for v in values]), self.backend)
 
     def generate(self, z, y=None):
         """G(z) (a conditional G: G(z, y)) for looking at: eval mode, no graph, and the EMA weights
@@ -221,11 +221,48 @@ class GANTrainer:
             scheduler.step()
 
 
-def _grad_norm(module):
-    """sqrt(sum of squared gradient entries) over the module's parameters, on the device."""
+def _grad_sq_norm(optimizer, module):
+    """The sum of squared gradient entries of the module's parameters, on the device: one reduction
+    over each flat gradient buffer of the optimizer when backward wrote every gradient there."""
+    xp, flat = module.parameters()[0].backend.xp, flat_grads(optimizer)  # (over the module's parameters)
+    grads = flat if flat is not None else [p.grad.data for p in module.parameters() if p.grad is not None]
     total = None
-    for p in module.parameters():
-        if p.grad is not None:
-            sq = p.backend.xp.vdot(p.grad.data, p.grad.data)  # one BLAS pass, no temporary g * g
-            total = sq if total is None else total + sq
-    return total ** 0.5 if total is not None else math.nan
+    for g in grads:
+        sq = xp.vdot(g, g)  # one BLAS pass, no temporary g * g
+        total = sq if total is None else total + sq
+    return total if total is not None else xp.full((), math.nan, dtype=module.parameters()[0].dtype)
+
+
+class StepMetrics(collections.abc.MutableMapping):
+    """One step's metrics (``step`` and METRICS), a dict once read: until then the row is on the
+    device, and reading one value moves it to the host (one transfer, a synchronization on a GPU).
+    The run loop reads many steps' rows in one transfer instead (:func:`metrics_to_host`)."""
+
+    def __init__(self, step, row, backend):
+        self.step, self.row, self.backend, self._host = step, row, backend, None
+
+    def _values(self):
+        if self._host is None:
+            metrics_to_host([self])
+        return self._host
+
+    def __getitem__(self, key): return self._values()[key]
+    def __setitem__(self, key, value): self._values()[key] = value
+    def __delitem__(self, key): del self._values()[key]
+    def __iter__(self): return iter(self._values())
+    def __len__(self): return len(self._values())
+    def __repr__(self): return f"StepMetrics({self._values()})"
+
+
+def metrics_to_host(rows):
+    """The metrics of several steps (StepMetrics) as dicts of floats, in ONE device -> host transfer.
+    The gradient norms travel squared and are square-rooted here, on the host."""
+    unread = [r for r in rows if r._host is None]
+    if unread:
+        be = unread[0].backend
+        rows_on_device = be.xp.stack([r.row for r in unread]) if len(unread) > 1 else unread[0].row.reshape(1, -1)
+        host = np.array(be.to_numpy(rows_on_device))   # a copy: NumPy's to_numpy hands out the array itself
+        host[:, 4:] = np.sqrt(host[:, 4:])
+        for r, values in zip(unread, host.tolist()):
+            r._host = {"step": r.step, **dict(zip(METRICS, values))}
+    return [r._host for r in rows]

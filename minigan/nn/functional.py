@@ -5,7 +5,7 @@ from minigan.conv.embedding import embedding
 from minigan.conv.ops import conv2d, conv_transpose2d
 # activations re-exported, so F.relu etc. work as in PyTorch
 from minigan.ops import leaky_relu, linear, log_sigmoid, log_softmax, relu, sigmoid, softmax, softplus, tanh
-from minigan.ops.loss import BinaryCrossEntropy
+from minigan.ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from minigan.tensor import Tensor
 
 
@@ -62,24 +62,28 @@ _REDUCTIONS = {"mean": ops.mean, "sum": ops.sum, "none": lambda loss: loss}
 
 
 def _reduce(loss, reduction, name):
+    """``loss`` reduced; a function of the reduction (a fused loss) reduces itself."""
     if reduction not in tuple(_REDUCTIONS):  # a tuple: compared with ==, never hashed
         raise ValueError(f"{name}: reduction must be one of {tuple(_REDUCTIONS)}, got {reduction!r}")
-    return _REDUCTIONS[reduction](loss)
+    return loss(reduction) if callable(loss) else _REDUCTIONS[reduction](loss)
 
 
-def _pointwise_loss(name, loss, input_, target, reduction):
-    """``loss(input, target)`` elementwise, for a target of the input's shape, then reduced."""
+def _pointwise_loss(name, loss, input_, target, reduction, fused=False):
+    """``loss(input, target)`` elementwise, for a target of the input's shape, then reduced (a
+    ``fused`` loss is a Function that reduces in its own kernel)."""
     target = ops.as_tensor(target, input_)
     if input_.shape != target.shape:
         raise ValueError(f"{name}: input shape {input_.shape} and target shape {target.shape} differ; "
                          "they must be equal (reshape the target, e.g. to (N, 1))")
+    if fused:
+        return _reduce(lambda how: loss.apply(input_, target, reduction=how), reduction, name)
     return _reduce(loss(input_, target), reduction, name)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):
     """-[t log p + (1 - t) log(1 - p)] for probabilities p; each log is clamped at -100 like
     PyTorch, so p = 0 or 1 gives a finite loss and gradient, never inf or NaN."""
-    return _pointwise_loss("binary_cross_entropy", BinaryCrossEntropy.apply, input, target, reduction)
+    return _pointwise_loss("binary_cross_entropy", BinaryCrossEntropy, input, target, reduction, fused=True)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
@@ -88,8 +92,8 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     Both terms are non-negative, so nothing cancels: exact for every logit (the shorter
     softplus(z) - t z loses everything below 1e-16 relative, e.g. the loss at z = 60, t = 1).
     """
-    return _pointwise_loss("binary_cross_entropy_with_logits", lambda z, t: t * softplus(-z) + (1.0 - t) * softplus(z),
-                           input, target, reduction)
+    return _pointwise_loss("binary_cross_entropy_with_logits", BinaryCrossEntropyWithLogits, input, target,
+                           reduction, fused=True)
 
 
 def cross_entropy(logits, labels, reduction="mean"):

@@ -91,7 +91,8 @@ class Module:
         """Move every parameter and buffer to another backend ("numpy", "cupy", ...), in place; returns self."""
         target = _backend.backend_by_name(backend_name)
         for _, t in self._named_state():
-            t.data, t.backend, t.grad = target.asarray(t.numpy()), target, None
+            # (an optimizer's gradient slot, kernels/flat.py, stays behind on the old backend)
+            t.data, t.backend, t.grad, t._grad_slot = target.asarray(t.numpy()), target, None, None
         return self
 
     def zero_grad(self):

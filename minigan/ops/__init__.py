@@ -3,7 +3,8 @@
 Each primitive is one ``Function`` (forward on arrays, backward in Tensor ops) with its public
 function right below it, in the submodule of its kind: ``elementwise``, ``select`` (ReLU, where,
 maximum, clip: the ops whose gradient is a selection), ``activation``, ``reduce``, ``shape`` and
-``linalg``; ``loss`` holds the fused binary cross entropy.
+``linalg``; ``loss`` holds the fused binary cross entropies. Fused forwards and backwards call one
+kernel of minigan.kernels each (``backend.kernel(name)``).
 
 The table at the end of this file gives Tensor its operators and methods: ``x + y`` is ``add``,
 ``x.sum(dim=0)`` is ``sum``, and so on. It lives here, not in tensor.py, because the ops are built

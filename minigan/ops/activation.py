@@ -1,6 +1,6 @@
 """Activations, each fused where numerics or speed ask for it (see the NOTEs)."""
 from minigan.ops.elementwise import unary
-from minigan.tensor import Function, Tensor
+from minigan.tensor import Function, Tensor, is_grad_enabled
 
 
 class LeakyReLU(Function):
@@ -12,11 +12,8 @@ class LeakyReLU(Function):
         # and backward reuses it as one multiply. This is PyTorch's own rule (x * slope forward,
         # grad * slope backward), so with slope != 0 an inf gradient stays inf * slope; with
         # slope = 0 PyTorch too gives NaN there (inf * 0): use relu for a hard zero.
-        mask = (a > 0).astype(a.dtype)
-        mask *= 1.0 - slope
-        mask += slope
-        self.mask = mask
-        return a * mask
+        out, self.mask = self.backend.kernel("leaky_relu")(a, slope)  # one kernel (minigan/kernels)
+        return out
 
     def backward(self, grad): return (grad * Tensor(self.mask, _backend=self.backend),)
 
@@ -24,17 +21,35 @@ class LeakyReLU(Function):
 def leaky_relu(a, negative_slope=0.01): return LeakyReLU.apply(a, slope=float(negative_slope))
 
 
-def _sigmoid(xp, a):
-    """sigmoid(x) = 1 / (1 + exp(-x)), computed from exp(-|x|) so it never overflows."""
-    # NOTE: fused for numerics: for x < 0 use exp(x) / (1 + exp(x)), which keeps tiny
-    # values like sigmoid(-30) = 9e-14 (the naive form rounds them to 0 and log() to -inf).
-    z = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1.0, z).astype(a.dtype, copy=False) / (1.0 + z)
+class _FusedActivation(Function):
+    """y = f(x) in one kernel, and backward in one kernel too -- unless a higher-order graph is being
+    recorded (backward(create_graph=True) runs in grad mode): then ``unfused`` in Tensor ops, whose
+    own gradient exists (WGAN-GP's penalty, gradgradcheck)."""
+    saves_inputs, saves_output = False, True
+
+    def forward(self, a): return self.backend.kernel(self.kernel)(a)
+
+    def backward(self, grad):
+        y = self.output()
+        if is_grad_enabled():
+            return (self.unfused(grad, y),)
+        return (Tensor(self.backend.kernel(self.kernel + "_backward")(grad.data, y.data), _backend=self.backend),)
 
 
-# one-input activations as (forward, backward) pairs, see elementwise.unary
-Sigmoid = unary("Sigmoid", _sigmoid, lambda grad, a, s: grad * (s * (1.0 - s)), reads="output")
-Tanh = unary("Tanh", lambda xp, a: xp.tanh(a), lambda grad, a, t: grad * (1.0 - t * t), reads="output")
+class Sigmoid(_FusedActivation):
+    """sigmoid(x) = 1 / (1 + exp(-x)), computed from exp(-|x|) so it never overflows.
+
+    NOTE: fused for numerics: for x < 0 it is exp(x) / (1 + exp(x)), which keeps tiny values like
+    sigmoid(-30) = 9e-14 (the naive form rounds them to 0 and log() to -inf)."""
+    kernel = "sigmoid"
+    unfused = staticmethod(lambda grad, s: grad * (s * (1.0 - s)))
+
+
+class Tanh(_FusedActivation):
+    kernel = "tanh"
+    unfused = staticmethod(lambda grad, t: grad * (1.0 - t * t))
+
+
 # softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact for every x
 Softplus = unary("Softplus", lambda xp, a: xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a))),
                  lambda grad, a, y: grad * a.sigmoid())

@@ -1,6 +1,7 @@
 """Matrix products: matmul (2-D and batched) and the fused linear layer x @ W.T + b."""
+from minigan.kernels.flat import hold_grad_slot
 from minigan.ops.coerce import as_pair, binary
-from minigan.tensor import Function
+from minigan.tensor import Function, Tensor
 
 
 def _matmul(xp, a, b):
@@ -54,9 +55,19 @@ class Linear(Function):
         x, weight = self.inputs[0], self.inputs[1]
         needs = self.needs_input_grad
         grad_x = grad @ weight if needs[0] else None
-        grad_w = grad.T @ x if needs[1] else None
-        grad_b = grad.sum(axis=0) if len(needs) > 2 and needs[2] else None
+        # the weight gradients straight into the parameters' gradient slots, if free: no copy there after
+        grad_w = _into_grad_slot(weight, lambda out: self.xp.matmul(grad.data.T, x.data, out=out),
+                                 lambda: grad.T @ x) if needs[1] else None
+        grad_b = _into_grad_slot(self.inputs[2], lambda out: self.xp.sum(grad.data, axis=0, out=out),
+                                 lambda: grad.sum(axis=0)) if len(needs) > 2 and needs[2] else None
         return grad_x, grad_w, grad_b
+
+
+def _into_grad_slot(leaf, compute, otherwise):
+    """``compute(out=slot)`` straight into the leaf's free gradient slot (no copy there afterwards), or
+    ``otherwise()`` (Tensor ops) where there is none free."""
+    slot = leaf.free_grad_slot()
+    return otherwise() if slot is None else hold_grad_slot(leaf, Tensor(compute(out=slot), _backend=leaf.backend))
 
 
 def linear(x, weight, bias=None):

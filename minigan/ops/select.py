@@ -8,29 +8,24 @@ PyTorch gives 0. So these ops *select*, with :func:`mask`.
 from minigan.ops.coerce import as_pair, as_tensor
 from minigan.tensor import Function, Tensor
 
-_UNSIGNED = {2: "uint16", 4: "uint32", 8: "uint64"}  # the unsigned int as wide as each float
-
 
 class Mask(Function):
     """where(keep, a, 0), times ``scale`` if given (a weight that is never 0 where keep holds).
 
     A linear, diagonal map, so it is its own adjoint: backward is the same Mask of the gradient.
 
-    NOTE: selection by bitwise AND: each float is ANDed with an all-ones word (keep) or an all-zeros
-    word (drop). That gives exactly where(keep, a, 0) -- inf and NaN in dropped places become 0 --
-    at the speed of a multiply; xp.where ran ~30x slower here on random-sign masks (branch
-    misprediction), which would cost every ReLU network its speed.
+    NOTE: one fused kernel (minigan/kernels/activations.py); its NumPy twin selects by bitwise AND, each
+    float ANDed with an all-ones word (keep) or an all-zeros word (drop): exactly where(keep, a, 0) --
+    inf and NaN in dropped places become 0 -- at the speed of a multiply; xp.where ran ~30x slower
+    here on random-sign masks (branch misprediction), which would cost every ReLU network its speed.
     """
     saves_inputs = False
 
     def forward(self, a, keep, scale=None):
         self.keep, self.scale = keep, scale
-        unsigned = _UNSIGNED[a.dtype.itemsize]
-        words = keep.astype(unsigned) * (2 ** (8 * a.dtype.itemsize) - 1)  # True -> all ones, False -> 0
-        out = self.xp.bitwise_and(a.view(unsigned), words).view(a.dtype)
-        if scale is not None:
-            out *= scale
-        return out
+        if scale is None:
+            return self.backend.kernel("select")(a, keep)
+        return self.backend.kernel("select_scaled")(a, keep, scale)
 
     def backward(self, grad): return (Mask.apply(grad, keep=self.keep, scale=self.scale),)
 
@@ -106,8 +101,7 @@ class ReLU(Function):
     saves_inputs = False
 
     def forward(self, a):
-        out = self.xp.maximum(a, 0)  # max, not x * mask: relu(-inf) is 0, not NaN
-        self.keep = ~(out <= 0)
+        out, self.keep = self.backend.kernel("relu")(a)  # max, not x * mask: relu(-inf) is 0, not NaN
         return out
 
     def backward(self, grad): return (mask(grad, self.keep),)

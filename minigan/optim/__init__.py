@@ -1,9 +1,9 @@
 """Optimizers, written out by hand: SGD, Adam, AdamW and RMSprop, with PyTorch's update rules,
 parameter groups and state_dict layout; learning-rate schedules in :mod:`minigan.optim.lr_scheduler`.
 
-Each step updates the parameter arrays *in place* (``out=`` and augmented assignment), so a
-training loop does not reallocate every parameter on every step; one scratch array per parameter
-is allocated on its first step.
+Each step updates the parameter arrays *in place*, so a training loop does not reallocate every
+parameter on every step. An optimizer lays each group's parameters, gradients and buffers out in
+one buffer each (minigan/kernels/flat.py): a step is one fused kernel (minigan/kernels/optimizers.py).
 """
 from minigan.optim import lr_scheduler
 from minigan.optim.adam import Adam, AdamW

@@ -1,7 +1,7 @@
 """Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), PyTorch's rules."""
 import math
 
-from minigan.optim.optimizer import Optimizer, moving_average_
+from minigan.optim.optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -32,29 +32,20 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = xp.zeros_like(param)
 
-    def _update(self, param, grad, state, tmp, group, xp):
+    def _update(self, param, grad, state, tmp, group, backend):
         (b1, b2), lr, wd = group["betas"], group["lr"], group["weight_decay"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
         # t counts this parameter's own updates: one skipped for lack of a gradient does not age
         # its bias correction (PyTorch's rule)
         t = state["step"] = state["step"] + 1
-        if wd and self.decoupled_weight_decay:
-            param *= 1.0 - lr * wd
-        grad = self._followed_grad(grad, param, group, l2=not self.decoupled_weight_decay)
-        moving_average_(m, b1, grad, 1.0 - b1, tmp, xp)  # m = b1 m + (1 - b1) g
-        xp.multiply(grad, grad, out=tmp)
-        moving_average_(v, b2, tmp, 1.0 - b2, tmp, xp)   # v = b2 v + (1 - b2) g^2
-        if group["amsgrad"]:                             # the denominator never shrinks
-            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         # Both bias corrections folded into two scalars (same value, two fewer array passes):
         # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) = step * m / (sqrt(v) + eps * sqrt(bc2))
         sqrt_bc2 = math.sqrt(1.0 - b2 ** t)
-        step = lr * sqrt_bc2 / (1.0 - b1 ** t)
-        xp.sqrt(v, out=tmp)
-        tmp += group["eps"] * sqrt_bc2
-        xp.divide(m, tmp, out=tmp)
-        tmp *= step
-        param -= tmp
+        decoupled = self.decoupled_weight_decay  # AdamW: p *= 1 - lr wd; Adam: g += wd p (L2)
+        step_size = lr * sqrt_bc2 / (1.0 - b1 ** t)
+        backend.kernel("adam")(grad, b1, 1.0 - b1, b2, 1.0 - b2, step_size, group["eps"] * sqrt_bc2,
+                               1.0 - lr * wd if decoupled and wd else 1.0, 0.0 if decoupled else wd,
+                               int(group["maximize"]), int(group["amsgrad"]), param, state["exp_avg"],
+                               state["exp_avg_sq"], state.get("max_exp_avg_sq", tmp), tmp)
 
 
 class AdamW(Adam):

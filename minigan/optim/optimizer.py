@@ -9,6 +9,14 @@ Tensors are never compared with ``==`` or looked up in lists (``==`` is elementw
 are told apart by identity, ``id(p)``. ``optimizer.state`` is PyTorch's ``defaultdict(dict)`` keyed
 by the parameters themselves: a Tensor hashes by identity, and a dict finds a key by hash and
 identity, so no ``==`` is ever called (two live tensors never share a hash).
+
+Flat groups: an optimizer moves each group's parameters into ONE contiguous buffer (``p.data``
+becomes a view of it; a lone parameter keeps its own array) and gives each a gradient slot in a
+second one, where backward accumulates (tensor.py); its buffers (Adam's moments...) are views too.
+A step is then one fused kernel per group (minigan/kernels/optimizers.py), and the per-parameter
+``state[p]`` and ``state_dict()`` are as before. A step where some parameter has no gradient, or
+parameters' states differ, goes parameter by parameter over the same views; a ``p.data`` or
+``p.grad`` that was replaced is copied into its view first (see minigan/kernels/flat.py).
 """
 import collections
 import math
@@ -16,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from minigan.kernels.flat import FlatGroup
 from minigan.tensor import Tensor
 
 
@@ -29,7 +38,7 @@ class Optimizer:
             raise TypeError(f"{name}: params should be an iterable of Tensors or dicts, but got a Tensor")
         self.defaults = defaults
         self.state = collections.defaultdict(dict)  # p -> its buffers, created empty on first use
-        self.param_groups = []
+        self.param_groups, self._flat = [], []      # and each group's FlatGroup (None: cannot be flat)
         self._scratch = {}  # id(p) -> one work array per parameter (not state: never checkpointed)
         groups = list(params)
         if not groups:
@@ -65,6 +74,7 @@ class Optimizer:
         group = {**self.defaults, **_settings(param_group), "params": params}
         self._check_group(group)
         self.param_groups.append(group)
+        self._flat.append(FlatGroup.of(params))
 
     def _check_group(self, group):
         """Raise ValueError for hyper-parameters out of range (subclasses add their own)."""
@@ -83,33 +93,38 @@ class Optimizer:
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:  # unused this step: no update, its state does not age
-                    continue
-                state = self.state[p]
-                if not state:
-                    self._init_state(p.data, state, group, p.backend.xp)
-                tmp = self._scratch.get(id(p))
-                if tmp is None:
-                    tmp = self._scratch[id(p)] = p.backend.xp.zeros_like(p.data)
-                self._update(p.data, p.grad.data, state, tmp, group, p.backend.xp)
-                # the data changed in place: a graph that saved p must notice (engine's version counter)
-                p._version += 1
+        for group, flat in zip(self.param_groups, self._flat):
+            state = flat.gather(self.state) if flat is not None else None
+            if state is None:   # parameter by parameter (see the module docstring)
+                self._step_each(group)
+                continue
+            if not state:
+                self._init_state(flat.data, state, group, flat.backend.xp)
+            self._update(flat.data, flat.grad, state, flat.scratch(), group, flat.backend)
+            flat.scatter(state, self.state)
         return loss
+
+    def _step_each(self, group):
+        for p in group["params"]:
+            if p.grad is None:  # unused this step: no update, its state does not age
+                continue
+            state = self.state[p]
+            if not state:
+                self._init_state(p.data, state, group, p.backend.xp)
+            tmp = self._scratch.get(id(p))
+            if tmp is None:
+                tmp = self._scratch[id(p)] = p.backend.xp.zeros_like(p.data)
+            self._update(p.data, p.grad.data, state, tmp, group, p.backend)
+            # the data changed in place: a graph that saved p must notice (engine's version counter)
+            p._version += 1
 
     def _init_state(self, param, state, group, xp):
         """Fill a parameter's empty state before its first update (buffers, counters)."""
 
-    def _update(self, param, grad, state, tmp, group, xp):
-        """Update the array ``param`` in place from ``grad``; ``tmp`` is a scratch array of its shape."""
+    def _update(self, param, grad, state, tmp, group, backend):
+        """Update the array ``param`` (one parameter's, or a whole flat group's) in place from ``grad``
+        with one fused kernel of ``backend``; ``tmp`` is a scratch array of its shape."""
         raise NotImplementedError
-
-    @staticmethod
-    def _followed_grad(grad, param, group, l2=True):
-        """The gradient an update follows: negated if ``maximize``, plus weight_decay * p (L2) if ``l2``."""
-        grad = -grad if group["maximize"] else grad
-        return grad + group["weight_decay"] * param if l2 and group["weight_decay"] else grad
 
     def __setattr__(self, name, value):
         # the old API's ``opt.lr = ...`` would now change nothing: say where the lr lives instead
@@ -184,13 +199,6 @@ def _settings(group):
 
 
 def _to_host(param, key, value): return int(value) if key == "step" else param.backend.to_numpy(value).copy()
-
-
-def moving_average_(avg, decay, new, weight, tmp, xp):
-    """avg = decay * avg + weight * new, in place, through the scratch array ``tmp`` (``new`` may be tmp)."""
-    avg *= decay
-    xp.multiply(new, weight, out=tmp)
-    avg += tmp
 
 
 def _from_host(param, key, value, where):

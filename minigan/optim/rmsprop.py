@@ -1,5 +1,5 @@
 """RMSprop (Hinton's lecture 6e; the WGAN paper's optimizer), PyTorch's rule."""
-from minigan.optim.optimizer import Optimizer, moving_average_
+from minigan.optim.optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
@@ -25,29 +25,10 @@ class RMSprop(Optimizer):
         if group["centered"]:
             state["grad_avg"] = xp.zeros_like(param)
 
-    def _update(self, param, grad, state, tmp, group, xp):
-        alpha, s = group["alpha"], state["square_avg"]
+    def _update(self, param, grad, state, tmp, group, backend):
+        alpha = group["alpha"]
         state["step"] += 1
-        grad = self._followed_grad(grad, param, group)
-        xp.multiply(grad, grad, out=tmp)
-        moving_average_(s, alpha, tmp, 1.0 - alpha, tmp, xp)  # s = alpha s + (1 - alpha) g^2
-        if group["centered"]:
-            a = state["grad_avg"]                        # a += (1 - alpha)(g - a): PyTorch's lerp
-            xp.subtract(grad, a, out=tmp)
-            tmp *= 1.0 - alpha
-            a += tmp
-            xp.multiply(a, a, out=tmp)                   # d = sqrt(s - a^2) + eps
-            xp.subtract(s, tmp, out=tmp)
-            xp.sqrt(tmp, out=tmp)
-        else:
-            xp.sqrt(s, out=tmp)                          # d = sqrt(s) + eps
-        tmp += group["eps"]
-        xp.divide(grad, tmp, out=tmp)                    # tmp = g / d
-        if group["momentum"] > 0:
-            buf = state["momentum_buffer"]               # b = momentum b + g / d
-            buf *= group["momentum"]
-            buf += tmp
-            xp.multiply(buf, group["lr"], out=tmp)
-        else:
-            tmp *= group["lr"]
-        param -= tmp
+        backend.kernel("rmsprop")(grad, group["lr"], alpha, 1.0 - alpha, group["eps"], group["weight_decay"],
+                                  group["momentum"], int(group["maximize"]), int(group["centered"]), param,
+                                  state["square_avg"], state.get("grad_avg", tmp),
+                                  state.get("momentum_buffer", tmp), tmp)

@@ -1,5 +1,5 @@
 """Stochastic gradient descent with (Nesterov) momentum, PyTorch's rule."""
-from minigan.optim.optimizer import Optimizer, moving_average_
+from minigan.optim.optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -18,21 +18,10 @@ class SGD(Optimizer):
         super().__init__(params, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                          nesterov=nesterov, maximize=maximize)
 
-    def _update(self, param, grad, state, tmp, group, xp):
-        grad = self._followed_grad(grad, param, group)
-        momentum = group["momentum"]
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:  # PyTorch's rule: the buffer starts as a copy of the first gradient
-                buf = state["momentum_buffer"] = xp.zeros_like(param)  # an array even for 0-d p
-                buf += grad
-            else:
-                moving_average_(buf, momentum, grad, 1.0 - group["dampening"], tmp, xp)
-            if group["nesterov"]:
-                xp.multiply(buf, momentum, out=tmp)
-                tmp += grad
-                grad = tmp
-            else:
-                grad = buf
-        xp.multiply(grad, group["lr"], out=tmp)
-        param -= tmp
+    def _update(self, param, grad, state, tmp, group, backend):
+        first = bool(group["momentum"]) and "momentum_buffer" not in state
+        if first:  # PyTorch's rule: the buffer starts as a copy of the first gradient (the kernel copies)
+            state["momentum_buffer"] = backend.xp.empty_like(param)  # an array even for 0-d p
+        backend.kernel("sgd")(grad, group["lr"], group["momentum"], 1.0 - group["dampening"], group["weight_decay"],
+                              int(group["nesterov"]), int(group["maximize"]), int(first), param,
+                              state.get("momentum_buffer", tmp), tmp)
