@@ -87,6 +87,15 @@ def image_metrics(samples, data, classifier):
     return rows
 
 
+def label_agreement(samples, config, classifier):
+    """A conditional GAN's samples (drawn for minigan.sample.class_labels, every class in turn):
+    the share the classifier puts in the class they were asked for."""
+    from minigan.sample import class_labels
+    asked = class_labels(len(samples), config["n_classes"])
+    agree = float(np.mean(classifier.probs(samples).argmax(axis=1) == asked))
+    return _metric("label_agreement", "share classified as the label asked for", agree)
+
+
 def parzen_splits(data, data_dir=None, quick=False):
     """(validation, test, what the test images are): real images of the GAN's image set ``data``,
     in [0, 1] and flattened, for the Parzen score; sigma is chosen on the first, scored on the second.
@@ -142,6 +151,8 @@ def evaluate_state(state, n=None, seed=1, weights="auto", data_dir=None, cache_d
         result["classifier"] = {"name": classifier.name, "held_out_accuracy": classifier.accuracy}
         data = load_dataset(name, data_dir)
         rows = image_metrics(samples, data, classifier) + parzen_metrics(samples, data, data_dir)
+        if config.get("conditional"):
+            rows.append(label_agreement(samples, config, classifier))
     else:
         rows = toy_metrics(samples, load_dataset(name, seed=seed))
     result["metrics"] = {key: None if isinstance(v, float) and np.isnan(v) else v for key, _, v in rows}
