@@ -150,9 +150,11 @@ def evaluate_state(state, n=None, seed=1, weights="auto", data_dir=None, cache_d
         classifier = load_classifier(name, data_dir, cache_dir, log=log)
         result["classifier"] = {"name": classifier.name, "held_out_accuracy": classifier.accuracy}
         data = load_dataset(name, data_dir)
-        rows = image_metrics(samples, data, classifier) + parzen_metrics(samples, data, data_dir)
-        if config.get("conditional"):
-            rows.append(label_agreement(samples, config, classifier))
+        extra = []
+        if config.get("conditional"):   # drawn class by class: agreement first, then mix them for the
+            extra = [label_agreement(samples, config, classifier)]   # IS-style score's splits
+            samples = samples[np.random.default_rng(seed).permutation(len(samples))]
+        rows = image_metrics(samples, data, classifier) + parzen_metrics(samples, data, data_dir) + extra
     else:
         rows = toy_metrics(samples, load_dataset(name, seed=seed))
     result["metrics"] = {key: None if isinstance(v, float) and np.isnan(v) else v for key, _, v in rows}

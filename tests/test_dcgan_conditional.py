@@ -78,3 +78,84 @@ def test_conditional_conv_discriminator_sees_the_label_at_every_pixel():
     assert body[0].weight.shape == (32, 5, 4, 4)     # 1 image channel + 4 label channels
     other = D(x, mg.tensor(np.array([4, 4]))).numpy()
     assert not np.allclose(D(x, y).numpy(), other)
+
+
+# --- the conditional GAN through the trainer and the command line --------------------------------
+from minigan import train  # noqa: E402
+from minigan.gan import GANTrainer, load_checkpoint  # noqa: E402
+from minigan.sample import class_labels  # noqa: E402
+
+
+def _tiny_conditional(n_classes=3, dim=4, latent=2):
+    G = ConditionalGenerator(nn.Sequential(nn.Linear(latent + n_classes, dim), nn.Tanh()), n_classes, n_classes)
+    D = ConditionalDiscriminator(nn.Sequential(nn.Linear(dim + n_classes, 1), nn.Sigmoid()), n_classes, n_classes)
+    return G, D
+
+
+def test_trainer_draws_fakes_for_the_real_batch_labels():
+    mg.manual_seed(0)
+    G, D = _tiny_conditional()
+    seen = []
+    real_y = mg.tensor(np.array([0, 2, 2, 1]))
+    original = G.forward
+    G.forward = lambda z, y: seen.append(y.numpy().copy()) or original(z, y)
+    trainer = GANTrainer(G, D, lambda: (mg.randn(4, 4), real_y), latent_dim=2)
+    metrics = trainer.step()
+    assert all(np.array_equal(y, [0, 2, 2, 1]) for y in seen) and len(seen) == 2   # the D step and the G step
+    assert np.isfinite(metrics["d_loss"]) and G.embed.weight.grad is not None
+    out = trainer.generate(mg.randn(3, 2), mg.tensor(np.array([0, 1, 2])))
+    assert out.shape == (3, 4)
+    with pytest.raises(ValueError, match="needs the labels y"):
+        trainer.generate(mg.randn(3, 2))
+
+
+def test_trainer_refuses_half_conditional_models_and_packing():
+    G, D = _tiny_conditional()
+    with pytest.raises(ValueError, match="conditional generator AND discriminator"):
+        GANTrainer(G, nn.Sequential(nn.Linear(4, 1), nn.Sigmoid()), lambda: None, latent_dim=2)
+    with pytest.raises(ValueError, match="pack > 1 with a conditional GAN"):
+        GANTrainer(G, D, lambda: None, latent_dim=2, pack=2)
+
+
+def test_class_labels_give_a_row_per_class_or_one_label():
+    assert class_labels(6, 3).tolist() == [0, 0, 1, 1, 2, 2]
+    assert class_labels(4, 10, label=7).tolist() == [7] * 4
+    with pytest.raises(ValueError, match="choose 0..9"):
+        class_labels(4, 10, label=10)
+
+
+@pytest.mark.parametrize("model", ["small", "dcgan"])
+def test_conditional_run_end_to_end(tmp_path, model, capsys):
+    from minigan import sample
+    from minigan.evaluate import evaluate_state
+    out = tmp_path / "run"
+    assert train.main(["--dataset", "digits", "--conditional", "--model", model, "--dry-run", "--out", str(out),
+                       "--no-progress"]) == 0
+    state = load_checkpoint(out / "checkpoint.npz")
+    assert state["config"]["conditional"] is True and state["config"]["n_classes"] == 10
+    assert sample.main(["--checkpoint", str(out / "checkpoint.npz"), "--label", "7", "--n", "5",
+                        "--out", str(tmp_path / "sevens.npy")]) == 0
+    assert np.load(tmp_path / "sevens.npy").shape == (5, 8, 8)
+    assert sample.main(["--checkpoint", str(out / "checkpoint.npz"), "--n", "20", "--out", str(tmp_path / "all.png")]) == 0
+    result = evaluate_state(state, 100, log=None, cache_dir=tmp_path)
+    assert 0.0 <= result["metrics"]["label_agreement"] <= 1.0
+    # the picture of the run and of sample: ten of each class, a row per class
+    assert (out / "samples.png").exists()
+
+
+def test_conditional_errors_are_one_line(tmp_path, capsys):
+    for argv, message in ((["--dataset", "ring", "--conditional"], "has no class labels"),
+                          (["--dataset", "digits", "--conditional", "--pack", "2"], "--conditional with --pack")):
+        with pytest.raises(SystemExit) as exit_:
+            train.main([*argv, "--dry-run", "--out", str(tmp_path / "x")])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_resume_cannot_switch_conditional_on(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert train.main(["--dataset", "digits", "--dry-run", "--out", out, "--no-progress"]) == 0
+    with pytest.raises(SystemExit):
+        train.main(["--resume", "--conditional", "--out", out, "--steps", "5", "--no-progress"])
+    assert "--conditional (was False, now True)" in capsys.readouterr().err
