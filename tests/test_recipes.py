@@ -255,3 +255,17 @@ def test_sample_weights_choose_the_average_or_the_trained_generator(tmp_path, ca
         sample.main(["--checkpoint", str(plain / "checkpoint.npz"), "--n", "4", "--out", str(tmp_path / "x.npy"),
                      "--weights", "ema"])
     assert "this checkpoint has no generator EMA" in capsys.readouterr().err
+
+
+def test_a_model_row_replaces_the_data_sets_row_when_model_names_it():
+    from minigan.gan.recipes import MODEL_RECIPES
+    for (dataset, loss, model), row in MODEL_RECIPES.items():
+        settings, source = resolve(dataset, loss, {"model": model})
+        assert source == row["source"] and row["measured"]
+        for key in set(row) - {"source", "measured", "packed"}:
+            assert settings[key] == row[key], key
+    dcgan, _ = resolve("digits", "nonsaturating", {"model": "dcgan", "steps": 7})
+    plain, _ = resolve("digits", "nonsaturating")
+    assert dcgan["steps"] == 7 and dcgan["ema"] == 0.999 and plain["model"] == "small" and not plain["ema"]
+    other, _ = resolve("digits", "nonsaturating", {"model": "mlp"})   # no row for it: the data set's defaults
+    assert other["model"] == "mlp" and other["epochs"] == plain["epochs"]

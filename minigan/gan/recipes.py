@@ -18,6 +18,10 @@ Learning-rate schedules (the factor on both initial learning rates after t of T 
 A row may hold ``packed``: settings used instead when ``--pack`` > 1 and no length is given
 (a packed discriminator judges ``pack`` times fewer inputs per step).
 
+``MODEL_RECIPES`` holds rows for a model other than the data set's usual one, used when ``--model``
+names it: ``--dataset digits --model dcgan`` trains with the DCGAN row, not with the MLP's
+learning rates and length. The conditional GAN (``--conditional``) uses the same rows.
+
 Decaying the learning rate settles the oscillation of the two players; in our ring runs the
 share of high-quality samples was still rising at the end of every constant-rate run.
 """
@@ -83,6 +87,18 @@ RECIPES = {
                  "17.2/25 52.4%. --pack 2 covers more modes"),
 }
 
+# (data set, loss, model) -> the row used for ``--model model``; same layout as RECIPES
+_RADFORD = dict(model="dcgan", latent_dim=100, batch_size=64, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999))
+MODEL_RECIPES = {
+    ("digits", "nonsaturating", "dcgan"): dict(
+        _RADFORD, lr_schedule="linear", ema=0.999, steps=5000, epochs=None,
+        source="Radford et al. 2016 (DCGAN): Adam 2e-4 (0.5, 0.999), batch 64, N(0, 0.02) init; decay and EMA "
+               "as in our toy recipes",
+        measured="seed 0 (2,500 samples): 61.4% above 0.9 confidence (real digits: 86.1%), every class 6.5-11.8%, "
+                 "85 s of one core; 15,000 steps: 68.5%, 6.8-12.1%, 242 s; 2,000 steps, no EMA or decay: 54.2%. "
+                 "Conditional (--conditional), 5,000 steps: 91.2% confident, the label asked for in 98.6%, 137 s"),
+}
+
 
 def resolve(dataset, loss, overrides=None):
     """All of FIELDS for ``--dataset dataset --loss loss``, then ``overrides`` (None values skipped).
@@ -91,7 +107,8 @@ def resolve(dataset, loss, overrides=None):
     if loss not in LOSS_DEFAULTS:
         raise ValueError(f"unknown loss {loss!r}; valid losses: {', '.join(LOSS_DEFAULTS)}")
     settings = {**_COMMON, **LOSS_DEFAULTS[loss], **DATASET_DEFAULTS.get(dataset, _TOY_DEFAULTS)}
-    row = RECIPES.get((dataset, loss), {})
+    model = (overrides or {}).get("model")
+    row = MODEL_RECIPES.get((dataset, loss, model)) or RECIPES.get((dataset, loss), {})
     settings.update({k: v for k, v in row.items() if k in FIELDS})
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     unknown = set(given) - set(FIELDS)
