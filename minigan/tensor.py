@@ -203,20 +203,14 @@ def _topological_order(roots):
         node, children_done = stack.pop()
         if children_done:
             order.append(node)  # post-order: after everything it depends on
-            continue
-        if id(node) in expanded:
-            continue
-        expanded.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is None:
-            continue
-        if ctx.inputs is None:  # freed by an earlier backward
-            raise RuntimeError("backward through a graph a second time, but its buffers have been freed; "
-                               "pass retain_graph=True to the first backward() or grad() call")
-        for parent in ctx.inputs:
-            if parent.requires_grad and id(parent) not in expanded:
-                stack.append((parent, False))
+        elif id(node) not in expanded:
+            expanded.add(id(node))
+            stack.append((node, True))
+            parents = () if node._ctx is None else node._ctx.inputs
+            if parents is None:  # freed by an earlier backward
+                raise RuntimeError("backward through a graph a second time, but its buffers have been freed; "
+                                   "pass retain_graph=True to the first backward() or grad() call")
+            stack.extend((parent, False) for parent in parents if parent.requires_grad and id(parent) not in expanded)
     return order
 
 

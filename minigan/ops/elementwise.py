@@ -49,9 +49,7 @@ def add(a, b): return _commutative(Add, AddScalar, "add", a, b)
 class Sub(Function):
     saves_inputs = False
     def forward(self, a, b): return a - b
-
-    def backward(self, grad):
-        return grad if self.needs_input_grad[0] else None, -grad if self.needs_input_grad[1] else None
+    def backward(self, grad): return grad, (-grad if self.needs_input_grad[1] else None)  # passing grad on costs nothing
 
 
 def sub(a, b):
@@ -130,12 +128,9 @@ class Pow(Function):
     def forward(self, a, b): return a ** b
 
     def backward(self, grad):
-        a, b = self.inputs
-        grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = mask(grad * b * a ** (b - 1.0), b.data != 0)
-        if self.needs_input_grad[1]:
-            grad_b = mask(grad * self.output() * a.log(), ~((a.data == 0) & (b.data >= 0)))
+        (a, b), needs = self.inputs, self.needs_input_grad
+        grad_a = mask(grad * b * a ** (b - 1.0), b.data != 0) if needs[0] else None
+        grad_b = mask(grad * self.output() * a.log(), ~((a.data == 0) & (b.data >= 0))) if needs[1] else None
         return grad_a, grad_b
 
 

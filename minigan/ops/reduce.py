@@ -8,7 +8,7 @@ import collections
 import math
 
 from minigan.ops.coerce import kept_shape, reduction_axes
-from minigan.ops.select import mask
+from minigan.ops.select import argmax, mask
 from minigan.tensor import Function, Tensor
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
@@ -102,9 +102,7 @@ def max(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return Max.apply(a, axes=axes, keepdims=keepdims, ties="split")
     if not isinstance(dim, int):
         raise TypeError(f"max(dim=...) takes one int dimension, got {dim!r}; use amax for several")
-    out = Max.apply(a, axes=axes, keepdims=keepdims, ties="first")
-    indices = a.backend.xp.asarray(a.data.argmax(axis=axes[0], keepdims=keepdims))  # an array even when 0-d
-    return MaxResult(out, Tensor(indices, _backend=a.backend))
+    return MaxResult(Max.apply(a, axes=axes, keepdims=keepdims, ties="first"), argmax(a, axes[0], keepdims))
 
 
 def min(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -113,10 +111,9 @@ def min(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 
 def amax(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Max over one or several axes (all for None or ()); tied maxima share the gradient."""
-    dim = axis if axis is not None else dim
-    dim = None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
-    return max(a, dim, keepdim if keepdims is None else keepdims)
+    """Max over one or several axes (all for None or dim=()); tied maxima share the gradient."""
+    axes, keepdims = reduction_axes(a.ndim, axis, keepdim if keepdims is None else keepdims, dim, None)
+    return Max.apply(a, axes=axes, keepdims=keepdims, ties="split")
 
 
 def amin(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
