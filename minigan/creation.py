@@ -49,16 +49,13 @@ def _host_data(data):
     return data
 
 
-def _shape(size):
+def _filled(fill, size, dtype, requires_grad):
+    """A tensor on the current backend made by ``fill(backend, shape, dtype)``."""
     shape = shape_args(size)
     if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
         raise ValueError(f"a shape is non-negative ints, given as f(2, 3) or f((2, 3)); got {size}")
-    return shape
-
-
-def _filled(fill, size, dtype, requires_grad):
     be = _backend.get_backend()
-    return Tensor(fill(be, _shape(size), dtype or get_default_dtype()), requires_grad, be)
+    return Tensor(fill(be, shape, dtype or get_default_dtype()), requires_grad, be)
 
 
 def zeros(*size, dtype=None, requires_grad=False):
