@@ -63,10 +63,12 @@ class set_grad_enabled(_GradMode):
 
 # --- Function ----------------------------------------------------------------------------------
 class Function:
-    """One differentiable operation: subclasses write ``forward(*arrays)`` and ``backward(grad)``.
+    """One differentiable operation: subclasses write ``forward(*arrays, **params)`` and ``backward(grad)``.
 
-    ``apply`` records the graph only in grad mode when some input requires grad;
-    ``needs_input_grad[i]`` lets backward skip unwanted gradients (a frozen layer's weights).
+    ``apply(*tensors, **params)`` passes the keyword parameters to forward and keeps them on the Function
+    for backward (``MulScalar.apply(a, c=2.0)``: ``self.c``, as needle's ops keep theirs). It records the
+    graph only in grad mode when some input requires grad; ``needs_input_grad[i]`` lets backward skip
+    unwanted gradients (a frozen layer's weights).
     ``saves_inputs``/``saves_output``: backward reads those values, so if one was changed in place
     since (its version moved on), backward raises as PyTorch does instead of using the new values.
     """
@@ -80,6 +82,7 @@ class Function:
     def apply(cls, *inputs, **params):
         backend = backends.common_backend(cls.__name__, inputs)
         fn = cls(backend)
+        vars(fn).update(params)
         out_data = fn.forward(*(t.data for t in inputs), **params)
         if not backend.is_array(out_data):  # NumPy turns 0-d results into scalars: keep an array
             out_data = backend.xp.asarray(out_data)

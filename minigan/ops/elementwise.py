@@ -49,7 +49,7 @@ def add(a, b): return _commutative(Add, AddScalar, "add", a, b)
 class Sub(Function):
     saves_inputs = False
     def forward(self, a, b): return a - b
-    def backward(self, grad): return grad, (-grad if self.needs_input_grad[1] else None)  # passing grad on costs nothing
+    def backward(self, grad): return grad, (-grad if self.needs_input_grad[1] else None)  # grad: no work to pass on
 
 
 def sub(a, b):
@@ -71,10 +71,7 @@ class Mul(Function):
 class MulScalar(Function):
     saves_inputs = False
 
-    def forward(self, a, c):
-        self.c = c
-        return a * c
-
+    def forward(self, a, c): return a * c
     def backward(self, grad): return (grad * self.c,)
 
 
@@ -108,9 +105,7 @@ def neg(a): return Neg.apply(a)
 class PowScalar(Function):
     """a ** p for a Python number p; d/da = p * a ** (p - 1), and exactly 0 for p = 0."""
 
-    def forward(self, a, p):
-        self.p = p
-        return a ** p
+    def forward(self, a, p): return a ** p
 
     def backward(self, grad):
         (a,) = self.inputs

@@ -17,11 +17,8 @@ MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.
 class Sum(Function):
     saves_inputs = False
 
-    def forward(self, a, axes, keepdims):
-        self.in_shape, self.axes = a.shape, axes
-        return a.sum(axis=axes, keepdims=keepdims)
-
-    def backward(self, grad): return (_unreduce(grad, self.in_shape, self.axes),)
+    def forward(self, a, axes, keepdims): return a.sum(axis=axes, keepdims=keepdims)
+    def backward(self, grad): return (_unreduce(grad, self.inputs[0].shape, self.axes),)
 
 
 def _unreduce(grad, in_shape, axes):
@@ -81,7 +78,6 @@ class Max(Function):
     saves_inputs = False
 
     def forward(self, a, axes, keepdims, ties):
-        self.in_shape, self.axes = a.shape, axes
         top = a.max(axis=axes, keepdims=True)
         if ties == "split":
             self.keep = a == top
@@ -92,7 +88,7 @@ class Max(Function):
             self.keep, self.scale = positions == self.indices, None
         return top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
-    def backward(self, grad): return (mask(_unreduce(grad, self.in_shape, self.axes), self.keep, self.scale),)
+    def backward(self, grad): return (mask(_unreduce(grad, self.inputs[0].shape, self.axes), self.keep, self.scale),)
 
 
 def max(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -125,13 +121,11 @@ class Norm2(Function):
     so a gradient penalty stays finite when an input gradient is exactly zero."""
     saves_output = True
 
-    def forward(self, a, axes, keepdims):
-        self.in_shape, self.axes = a.shape, axes
-        return self.xp.sqrt((a * a).sum(axis=axes, keepdims=keepdims))
+    def forward(self, a, axes, keepdims): return self.xp.sqrt((a * a).sum(axis=axes, keepdims=keepdims))
 
     def backward(self, grad):
         (a,) = self.inputs
-        shape = kept_shape(self.in_shape, self.axes)
+        shape = kept_shape(a.shape, self.axes)
         norm = self.output().reshape(shape)
         # the norm, or 1 where it is 0 (there a is 0 too, so the gradient is 0, never 0/0)
         safe = norm + Tensor((norm.data == 0).astype(norm.dtype), _backend=self.backend)

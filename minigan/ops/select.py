@@ -21,8 +21,7 @@ class Mask(Function):
     """
     saves_inputs = False
 
-    def forward(self, a, keep, scale=None):
-        self.keep, self.scale = keep, scale
+    def forward(self, a, keep, scale):
         if scale is None:
             return self.backend.kernel("select")(a, keep)
         return self.backend.kernel("select_scaled")(a, keep, scale)
@@ -39,9 +38,7 @@ class Where(Function):
     """where(condition, a, b); the condition is a constant boolean array."""
     saves_inputs = False
 
-    def forward(self, a, b, condition):
-        self.condition = condition
-        return self.xp.where(condition, a, b)
+    def forward(self, a, b, condition): return self.xp.where(condition, a, b)
 
     def backward(self, grad):
         return (mask(grad, self.condition) if self.needs_input_grad[0] else None,
@@ -57,9 +54,7 @@ def where(condition, a, b):
 class Maximum(Function):
     """maximum(a, b); at ties each input gets half the gradient (PyTorch's rule)."""
 
-    def forward(self, a, b, larger):
-        self.larger = larger
-        return getattr(self.xp, larger)(a, b)
+    def forward(self, a, b, larger): return getattr(self.xp, larger)(a, b)
 
     def backward(self, grad):
         a, b = self.inputs

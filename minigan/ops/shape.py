@@ -45,10 +45,7 @@ def unsqueeze(a, dim):
 class Transpose(Function):
     saves_inputs = False
 
-    def forward(self, a, axes):
-        self.axes = axes
-        return a.transpose(axes)
-
+    def forward(self, a, axes): return a.transpose(axes)
     def backward(self, grad): return (grad.permute(tuple(int(i) for i in np.argsort(self.axes))),)
 
 
@@ -83,11 +80,8 @@ def _is_basic(index):
 class GetItem(Function):
     saves_inputs = False
 
-    def forward(self, a, index):
-        self.in_shape, self.index = a.shape, index
-        return a[index]
-
-    def backward(self, grad): return (IndexAdd.apply(grad, index=self.index, shape=self.in_shape),)
+    def forward(self, a, index): return a[index]
+    def backward(self, grad): return (IndexAdd.apply(grad, index=self.index, shape=self.inputs[0].shape),)
 
 
 class IndexAdd(Function):
@@ -95,7 +89,6 @@ class IndexAdd(Function):
     saves_inputs = False
 
     def forward(self, values, index, shape):
-        self.index = index
         out = self.xp.zeros(shape, dtype=values.dtype)
         if _is_basic(index):
             out[index] = values
@@ -124,7 +117,6 @@ class Concatenate(Function):
     saves_inputs = False
 
     def forward(self, *arrays, axis):
-        self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]
         return self.xp.concatenate(arrays, axis=axis)
 
