@@ -29,9 +29,8 @@ def matmul(a, b):
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must not be 0-d, got shapes {a.shape} and {b.shape}; use * for scalars")
     if a.ndim == 1 or b.ndim == 1:  # as (1, n) and (n, 1) matrices, then drop the added axes
-        out = matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
-        out = out.squeeze(-1) if b.ndim == 1 else out
-        return out.squeeze(-2 if b.ndim != 1 else -1) if a.ndim == 1 else out
+        added = ([-2] if a.ndim == 1 else []) + ([-1] if b.ndim == 1 else [])
+        return matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b).squeeze(added)
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
                          f"(inner dimensions {a.shape[-1]} != {b.shape[-2]})")

@@ -83,10 +83,9 @@ class Max(Function):
             self.keep = a == top
             self.scale = 1.0 / self.keep.sum(axis=axes, keepdims=True).astype(a.dtype)
         else:  # one axis: a one-hot of the first index of the maximum
-            self.indices = a.argmax(axis=axes[0], keepdims=True)
             positions = self.xp.arange(a.shape[axes[0]]).reshape(kept_shape(a.shape, set(range(a.ndim)) - set(axes)))
-            self.keep, self.scale = positions == self.indices, None
-        return top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
+            self.keep, self.scale = positions == a.argmax(axis=axes[0], keepdims=True), None
+        return top if keepdims else top.squeeze(axis=axes)
 
     def backward(self, grad): return (mask(_unreduce(grad, self.inputs[0].shape, self.axes), self.keep, self.scale),)
 

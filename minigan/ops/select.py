@@ -113,8 +113,7 @@ def compare(a, b, how):
 
 def argmax(a, dim=None, keepdim=False):
     """Index of the largest value (the first one at ties); over the flattened tensor if dim is None."""
-    data = a.data.reshape(-1) if dim is None else a.data
-    out = data.argmax(axis=0 if dim is None else dim, keepdims=keepdim and dim is not None)
+    out = a.data.argmax(axis=dim, keepdims=keepdim and dim is not None)
     return Tensor(a.backend.xp.asarray(out), _backend=a.backend)
 
 

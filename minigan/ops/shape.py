@@ -4,7 +4,7 @@ import math
 
 import numpy as np  # host-side only: the inverse of a permutation
 
-from minigan.ops.coerce import as_tensor, shape_args
+from minigan.ops.coerce import as_tensor, normalize_axes, shape_args
 from minigan.tensor import Function, Tensor
 
 
@@ -31,8 +31,7 @@ def flatten(a, start_dim=0, end_dim=-1):
 
 def squeeze(a, dim=None):
     """Drop length-1 dimensions (all, or those in ``dim``); PyTorch's rule: other dims are kept."""
-    dims = range(a.ndim) if dim is None else [d % a.ndim for d in ((dim,) if isinstance(dim, int) else dim)]
-    drop = {d for d in dims if a.shape[d] == 1}
+    drop = {d for d in normalize_axes(dim, a.ndim) if a.shape[d] == 1}
     return a.reshape(tuple(n for i, n in enumerate(a.shape) if i not in drop))
 
 
