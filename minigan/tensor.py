@@ -250,11 +250,8 @@ def run_backward(outputs, grad_outputs, create_graph=False, retain_graph=None, i
                 continue
             ctx.check_versions(node)
             for parent, parent_grad in zip(ctx.inputs, ctx.backward(grad)):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                if parent_grad.shape != parent.shape:
-                    parent_grad = parent_grad.sum_to(parent.shape)
-                _accumulate(grads, parent, parent_grad)
+                if parent_grad is not None and parent.requires_grad:  # summed back to the parent's shape if broadcast
+                    _accumulate(grads, parent, parent_grad.sum_to(parent.shape))
             if not retain_graph:
                 ctx.inputs = None  # free the saved tensors; a second backward raises clearly
     return results

@@ -67,7 +67,6 @@ class ModuleDict(Module):
     def __getitem__(self, key): return dict(self.named_children())[key]
     def __len__(self): return len(self.children())
     def __iter__(self): return iter(self.keys())
-    def __contains__(self, key): return key in self.keys()
     def keys(self): return [k for k, _ in self.named_children()]
     def values(self): return self.children()
     def items(self): return list(self.named_children())
