@@ -51,8 +51,7 @@ class Linear(Function):
         return out
 
     def backward(self, grad):
-        x, weight = self.inputs[0], self.inputs[1]
-        needs = self.needs_input_grad
+        (x, weight), needs = self.inputs[:2], self.needs_input_grad
         grad_x = grad @ weight if needs[0] else None
         # the weight gradients straight into the parameters' gradient slots, if free: no copy there after
         grad_w = _into_grad_slot(weight, lambda out: self.xp.matmul(grad.data.T, x.data, out=out),

@@ -58,9 +58,9 @@ class Maximum(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        xp, wins = self.xp, (a.data > b.data) if self.larger == "maximum" else (a.data < b.data)
+        wins = (a.data > b.data) if self.larger == "maximum" else (a.data < b.data)
         tie = a.data == b.data
-        half = xp.where(tie, 0.5, 1.0).astype(grad.dtype)  # never 0 where the gradient flows
+        half = self.xp.where(tie, 0.5, 1.0).astype(grad.dtype)  # never 0 where the gradient flows
         return (mask(grad, wins | tie, half) if self.needs_input_grad[0] else None,
                 mask(grad, ~wins, half) if self.needs_input_grad[1] else None)
 

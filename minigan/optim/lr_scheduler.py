@@ -72,13 +72,13 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self):
         """Functions cannot be saved: None in their place, or a callable object's attributes."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state = super().state_dict()
         state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
                                for fn in self.lr_lambdas]
         return state
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
+        super().load_state_dict({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
         for fn, attributes in zip(self.lr_lambdas, state_dict["lr_lambdas"]):
             if attributes is not None:
                 fn.__dict__.update(attributes)
