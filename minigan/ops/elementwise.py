@@ -49,7 +49,7 @@ def add(a, b): return _commutative(Add, AddScalar, "add", a, b)
 class Sub(Function):
     saves_inputs = False
     def forward(self, a, b): return a - b
-    def backward(self, grad): return grad, (-grad if self.needs_input_grad[1] else None)  # grad: no work to pass on
+    def backward(self, grad): return grad, (-grad if self.needs_input_grad[1] else None)  # grad is free to pass on
 
 
 def sub(a, b):
