@@ -112,8 +112,7 @@ class CupyBackend(Backend):
     def manual_seed(self, seed):
         self.rng = self.cupy.random.Generator(self.cupy.random.XORWOW(seed, size=self.RNG_THREADS))
 
-    def randn(self, shape, dtype): return self.rng.standard_normal(shape, dtype=dtype)
-    def rand(self, shape, dtype): return self.rng.random(shape, dtype=dtype)
+    # randn and rand: Backend's (cupy.random.Generator has NumPy's methods)
     def get_rng_state(self): return device_rng_state(self.rng.bit_generator, self.to_numpy)
     def set_rng_state(self, state):
         if set(state) == {"seed"}:  # a checkpoint of minigan before device states: reseeded, as then

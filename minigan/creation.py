@@ -31,8 +31,8 @@ def tensor(data, requires_grad=False, dtype=None):
     be = _backend.get_backend()
     if isinstance(data, Tensor):
         data = data.data if data.backend is be else data.numpy()
-    elif not be.is_array(data) and _is_foreign_array(data):
-        data = _to_host(data)  # an array of another backend: explicitly through the host
+    elif not be.is_array(data):
+        data = _host_data(data)
     if dtype is None:
         dtype = data.dtype if be.is_array(data) else np.asarray(data).dtype  # host data: cheap to inspect
         if dtype.kind == "f":
@@ -40,30 +40,22 @@ def tensor(data, requires_grad=False, dtype=None):
     return Tensor(be.asarray(data, dtype=dtype), requires_grad=requires_grad, _backend=be)
 
 
-def _is_foreign_array(data):
-    """An array of some other backend (host NumPy data is not foreign: it is the input format)."""
-    if isinstance(data, (np.ndarray, np.generic)):
-        return False
-    return hasattr(data, "__array_namespace__") or hasattr(data, "__cuda_array_interface__")
-
-
-def _to_host(data):
+def _host_data(data):
+    """Host data as given (lists, numbers, NumPy arrays); an array of another backend of this process
+    explicitly copied to the host."""
     for instance in _backend.created_backends():
         if instance.is_array(data):
             return instance.to_numpy(data)
-    raise TypeError(f"cannot make a tensor from {type(data).__name__}")
-
-
-def _shape(size):
-    shape = shape_args(size)
-    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
-        raise ValueError(f"a shape is non-negative ints, given as f(2, 3) or f((2, 3)); got {size}")
-    return shape
+    return data
 
 
 def _filled(fill, size, dtype, requires_grad):
+    """A tensor on the current backend made by ``fill(backend, shape, dtype)``."""
+    shape = shape_args(size)
+    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+        raise ValueError(f"a shape is non-negative ints, given as f(2, 3) or f((2, 3)); got {size}")
     be = _backend.get_backend()
-    return Tensor(fill(be, _shape(size), dtype or get_default_dtype()), requires_grad, be)
+    return Tensor(fill(be, shape, dtype or get_default_dtype()), requires_grad, be)
 
 
 def zeros(*size, dtype=None, requires_grad=False):

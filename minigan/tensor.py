@@ -63,10 +63,12 @@ class set_grad_enabled(_GradMode):
 
 # --- Function ----------------------------------------------------------------------------------
 class Function:
-    """One differentiable operation: subclasses write ``forward(*arrays)`` and ``backward(grad)``.
+    """One differentiable operation: subclasses write ``forward(*arrays, **params)`` and ``backward(grad)``.
 
-    ``apply`` records the graph only in grad mode when some input requires grad;
-    ``needs_input_grad[i]`` lets backward skip unwanted gradients (a frozen layer's weights).
+    ``apply(*tensors, **params)`` passes the keyword parameters to forward and keeps them on the Function
+    for backward (``MulScalar.apply(a, c=2.0)``: ``self.c``, as needle's ops keep theirs). It records the
+    graph only in grad mode when some input requires grad; ``needs_input_grad[i]`` lets backward skip
+    unwanted gradients (a frozen layer's weights).
     ``saves_inputs``/``saves_output``: backward reads those values, so if one was changed in place
     since (its version moved on), backward raises as PyTorch does instead of using the new values.
     """
@@ -80,6 +82,7 @@ class Function:
     def apply(cls, *inputs, **params):
         backend = backends.common_backend(cls.__name__, inputs)
         fn = cls(backend)
+        vars(fn).update(params)
         out_data = fn.forward(*(t.data for t in inputs), **params)
         if not backend.is_array(out_data):  # NumPy turns 0-d results into scalars: keep an array
             out_data = backend.xp.asarray(out_data)
@@ -203,20 +206,14 @@ def _topological_order(roots):
         node, children_done = stack.pop()
         if children_done:
             order.append(node)  # post-order: after everything it depends on
-            continue
-        if id(node) in expanded:
-            continue
-        expanded.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is None:
-            continue
-        if ctx.inputs is None:  # freed by an earlier backward
-            raise RuntimeError("backward through a graph a second time, but its buffers have been freed; "
-                               "pass retain_graph=True to the first backward() or grad() call")
-        for parent in ctx.inputs:
-            if parent.requires_grad and id(parent) not in expanded:
-                stack.append((parent, False))
+        elif id(node) not in expanded:
+            expanded.add(id(node))
+            stack.append((node, True))
+            parents = () if node._ctx is None else node._ctx.inputs
+            if parents is None:  # freed by an earlier backward
+                raise RuntimeError("backward through a graph a second time, but its buffers have been freed; "
+                                   "pass retain_graph=True to the first backward() or grad() call")
+            stack.extend((parent, False) for parent in parents if parent.requires_grad and id(parent) not in expanded)
     return order
 
 
@@ -253,11 +250,8 @@ def run_backward(outputs, grad_outputs, create_graph=False, retain_graph=None, i
                 continue
             ctx.check_versions(node)
             for parent, parent_grad in zip(ctx.inputs, ctx.backward(grad)):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                if parent_grad.shape != parent.shape:
-                    parent_grad = parent_grad.sum_to(parent.shape)
-                _accumulate(grads, parent, parent_grad)
+                if parent_grad is not None and parent.requires_grad:  # summed back to the parent's shape if broadcast
+                    _accumulate(grads, parent, parent_grad.sum_to(parent.shape))
             if not retain_graph:
                 ctx.inputs = None  # free the saved tensors; a second backward raises clearly
     return results

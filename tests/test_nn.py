@@ -34,6 +34,13 @@ def test_parameters_found_from_attributes_with_pytorch_keys():
         "body.1.running_var", "body.1.num_batches_tracked", "head.weight"]
 
 
+def test_parameter_of_a_tensor_takes_its_array_like_pytorch():
+    t = mg.ones(3)
+    p = nn.Parameter(t)
+    assert isinstance(p, mg.Tensor) and p.requires_grad and p.data is t.data and p.backend is t.backend
+    assert not nn.Parameter(mg.zeros(2), requires_grad=False).requires_grad
+
+
 def test_train_eval_propagate():
     model = TwoLayer()
     model.eval()

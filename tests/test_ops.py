@@ -188,6 +188,22 @@ def test_max_splits_gradient_between_ties():
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5]])
 
 
+def test_amax_takes_numpy_axis_and_pytorch_dim():
+    x = mg.tensor([[1.0, 5.0], [3.0, 2.0]])
+    assert x.amax(dim=()).item() == 5.0 and x.amax(axis=()).shape == (2, 2)  # (): all for PyTorch, none for NumPy
+    assert x.amax(axis=0, keepdims=True).numpy().tolist() == [[3.0, 5.0]] and x.amin(1).numpy().tolist() == [1.0, 2.0]
+    with pytest.raises(TypeError, match="not both"):
+        x.amax(dim=0, axis=0)
+
+
+def test_squeeze_checks_its_dims_and_takes_0d_tensors():
+    """Before: squeeze(5) on a 2-D tensor wrapped around to dim 1, and a 0-d tensor's squeeze(0) divided by 0."""
+    assert mg.zeros(2, 1).squeeze(-1).shape == (2,) and mg.tensor(3.0).squeeze(0).shape == ()
+    assert mg.zeros(1, 2, 1).squeeze((0, 2)).shape == (2,)
+    with pytest.raises(ValueError, match="axis 5 is out of range"):
+        mg.zeros(2, 1).squeeze(5)
+
+
 def test_fancy_index_backward_adds_repeated_indices(backend):
     x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2]].sum().backward()

@@ -5,7 +5,8 @@ conditional GAN), outside the core a student reads first. Looking up ``weight[in
 indexing, whose backward (an index-add that sums repeated labels) and double backward the core
 already has; this file adds only the checks, PyTorch's init and ``padding_idx``.
 """
-from minigan.nn.module import Module, new_parameter
+from minigan.creation import randn
+from minigan.nn.module import Module, Parameter
 from minigan.ops import where
 from minigan.tensor import Tensor
 
@@ -44,7 +45,7 @@ class Embedding(Module):
                                  f"got {padding_idx!r}")
             padding_idx %= num_embeddings  # PyTorch keeps a negative padding_idx as its positive twin
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = new_parameter((num_embeddings, embedding_dim), lambda be, shape, dtype: be.randn(shape, dtype))
+        self.weight = Parameter(randn(num_embeddings, embedding_dim))
         if padding_idx is not None:
             self.weight.data[padding_idx] = 0.0
 

@@ -2,12 +2,13 @@
 import math
 
 from minigan.conv.ops import as_pair, check_output_padding, conv2d, conv_transpose2d, make_geometry, transposed_size
-from minigan.nn.module import Module, new_parameter
+from minigan.creation import rand
+from minigan.nn.module import Module, Parameter
 
 
-def _uniform(bound):
-    """init(backend, shape, dtype) drawing from U(-bound, bound) with the backend's generator."""
-    return lambda be, shape, dtype: be.rand(shape, dtype) * (2.0 * bound) - bound
+def _uniform(shape, bound):
+    """A Parameter of ``shape`` drawn from U(-bound, bound) with the current backend's generator."""
+    return Parameter(rand(*shape) * (2.0 * bound) - bound)
 
 
 class _ConvNd(Module):
@@ -39,8 +40,8 @@ class _ConvNd(Module):
         self.groups, self.padding_mode = groups, padding_mode
         shape = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
         bound = 1.0 / math.sqrt(shape[1] * kernel[0] * kernel[1])
-        self.weight = new_parameter(shape + kernel, _uniform(bound))
-        self.bias = new_parameter((out_channels,), _uniform(bound)) if bias else None
+        self.weight = _uniform(shape + kernel, bound)
+        self.bias = _uniform((out_channels,), bound) if bias else None
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -5,6 +5,10 @@ from minigan.nn.module import Module
 class _Numbered(Module):
     """Children named "0", "1", ... (so parameters "0.weight", "1.bias", ...), in order."""
 
+    def __init__(self, modules=()):
+        super().__init__()
+        self._set_items(modules)
+
     def _set_items(self, items):
         # children are found from instance attributes, so renumber them all after an insert
         for i in range(len(self)):
@@ -35,9 +39,7 @@ class _Numbered(Module):
 class Sequential(_Numbered):
     """Modules applied in order; their parameters are named "0.weight", "1.bias", ..."""
 
-    def __init__(self, *modules):
-        super().__init__()
-        self._set_items(modules)
+    def __init__(self, *modules): super().__init__(modules)
 
     def forward(self, x):
         for module in self.children():
@@ -47,10 +49,6 @@ class Sequential(_Numbered):
 
 class ModuleList(_Numbered):
     """A list of modules whose parameters are named "0.weight", "1.bias", ... as torch.nn.ModuleList."""
-
-    def __init__(self, modules=()):
-        super().__init__()
-        self._set_items(modules)
 
 
 class ModuleDict(Module):
@@ -69,7 +67,6 @@ class ModuleDict(Module):
     def __getitem__(self, key): return dict(self.named_children())[key]
     def __len__(self): return len(self.children())
     def __iter__(self): return iter(self.keys())
-    def __contains__(self, key): return key in self.keys()
     def keys(self): return [k for k, _ in self.named_children()]
     def values(self): return self.children()
     def items(self): return list(self.named_children())

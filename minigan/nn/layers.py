@@ -2,13 +2,13 @@
 import math
 
 from minigan.nn import functional as F
-from minigan.nn.module import Module, new_parameter
-from minigan.creation import ones, zeros
+from minigan.nn.module import Module, Parameter
+from minigan.creation import ones, rand, zeros
 
 
-def _uniform(bound):
-    """init(backend, shape, dtype) drawing from U(-bound, bound) with the backend's generator."""
-    return lambda be, shape, dtype: be.rand(shape, dtype) * (2.0 * bound) - bound
+def _uniform(shape, bound):
+    """A Parameter of ``shape`` drawn from U(-bound, bound) with the current backend's generator."""
+    return Parameter(rand(*shape) * (2.0 * bound) - bound)
 
 
 class Linear(Module):
@@ -24,8 +24,8 @@ class Linear(Module):
             raise ValueError(f"Linear: sizes must be positive, got in={in_features}, out={out_features}")
         self.in_features, self.out_features = in_features, out_features
         bound = 1.0 / math.sqrt(in_features)
-        self.weight = new_parameter((out_features, in_features), _uniform(bound))
-        self.bias = new_parameter((out_features,), _uniform(bound)) if bias else None
+        self.weight = _uniform((out_features, in_features), bound)
+        self.bias = _uniform((out_features,), bound) if bias else None
 
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
@@ -96,8 +96,8 @@ class BatchNorm1d(Module):
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.track_running_stats = track_running_stats
-        self.weight = new_parameter((num_features,), lambda be, s, d: be.xp.ones(s, dtype=d)) if affine else None
-        self.bias = new_parameter((num_features,), lambda be, s, d: be.xp.zeros(s, dtype=d)) if affine else None
+        self.weight = Parameter(ones(num_features)) if affine else None
+        self.bias = Parameter(zeros(num_features)) if affine else None
         self.running_mean = self.running_var = self.num_batches_tracked = None
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features))

@@ -2,7 +2,6 @@
 import collections
 
 from minigan import backend as _backend
-from minigan.creation import get_default_dtype
 from minigan.tensor import Tensor
 
 
@@ -12,7 +11,9 @@ IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer updates (requires grad by default)."""
 
-    def __init__(self, data, requires_grad=True): super().__init__(data, requires_grad=requires_grad)
+    def __init__(self, data, requires_grad=True):
+        """``data``: an array of a backend, or a Tensor whose array it takes (``Parameter(mg.ones(3))``, as PyTorch)."""
+        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self): return "Parameter containing:\n" + super().__repr__()
 
@@ -136,8 +137,3 @@ class Module:
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         return "\n".join([f"{type(self).__name__}("] + lines + [")"])
-
-
-def new_parameter(shape, init):
-    """A Parameter of the default dtype on the current backend, filled by ``init(backend, shape, dtype)``."""
-    return Parameter(init(_backend.get_backend(), shape, get_default_dtype()))

@@ -49,9 +49,7 @@ def add(a, b): return _commutative(Add, AddScalar, "add", a, b)
 class Sub(Function):
     saves_inputs = False
     def forward(self, a, b): return a - b
-
-    def backward(self, grad):
-        return grad if self.needs_input_grad[0] else None, -grad if self.needs_input_grad[1] else None
+    def backward(self, grad): return grad, (-grad if self.needs_input_grad[1] else None)  # grad is free to pass on
 
 
 def sub(a, b):
@@ -73,10 +71,7 @@ class Mul(Function):
 class MulScalar(Function):
     saves_inputs = False
 
-    def forward(self, a, c):
-        self.c = c
-        return a * c
-
+    def forward(self, a, c): return a * c
     def backward(self, grad): return (grad * self.c,)
 
 
@@ -110,9 +105,7 @@ def neg(a): return Neg.apply(a)
 class PowScalar(Function):
     """a ** p for a Python number p; d/da = p * a ** (p - 1), and exactly 0 for p = 0."""
 
-    def forward(self, a, p):
-        self.p = p
-        return a ** p
+    def forward(self, a, p): return a ** p
 
     def backward(self, grad):
         (a,) = self.inputs
@@ -130,12 +123,9 @@ class Pow(Function):
     def forward(self, a, b): return a ** b
 
     def backward(self, grad):
-        a, b = self.inputs
-        grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = mask(grad * b * a ** (b - 1.0), b.data != 0)
-        if self.needs_input_grad[1]:
-            grad_b = mask(grad * self.output() * a.log(), ~((a.data == 0) & (b.data >= 0)))
+        (a, b), needs = self.inputs, self.needs_input_grad
+        grad_a = mask(grad * b * a ** (b - 1.0), b.data != 0) if needs[0] else None
+        grad_b = mask(grad * self.output() * a.log(), ~((a.data == 0) & (b.data >= 0))) if needs[1] else None
         return grad_a, grad_b
 
 

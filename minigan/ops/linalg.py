@@ -29,9 +29,8 @@ def matmul(a, b):
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must not be 0-d, got shapes {a.shape} and {b.shape}; use * for scalars")
     if a.ndim == 1 or b.ndim == 1:  # as (1, n) and (n, 1) matrices, then drop the added axes
-        out = matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
-        out = out.squeeze(-1) if b.ndim == 1 else out
-        return out.squeeze(-2 if b.ndim != 1 else -1) if a.ndim == 1 else out
+        added = ([-2] if a.ndim == 1 else []) + ([-1] if b.ndim == 1 else [])
+        return matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b).squeeze(added)
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
                          f"(inner dimensions {a.shape[-1]} != {b.shape[-2]})")
@@ -52,8 +51,7 @@ class Linear(Function):
         return out
 
     def backward(self, grad):
-        x, weight = self.inputs[0], self.inputs[1]
-        needs = self.needs_input_grad
+        (x, weight), needs = self.inputs[:2], self.needs_input_grad
         grad_x = grad @ weight if needs[0] else None
         # the weight gradients straight into the parameters' gradient slots, if free: no copy there after
         grad_w = _into_grad_slot(weight, lambda out: self.xp.matmul(grad.data.T, x.data, out=out),

@@ -20,16 +20,13 @@ class _PointwiseLoss(Function):
 
     def backward(self, grad):
         x, t = self.inputs
-        grad_x = grad_t = None
-        if self.needs_input_grad[0]:
-            if is_grad_enabled():
-                grad_x = self.unfused(grad * self.scale, x, t)
-            else:
-                grad_x = Tensor(self.backend.kernel(self.kernel + "_backward")(grad.data, x.data, t.data, self.scale),
-                                _backend=self.backend)
-        if self.needs_input_grad[1]:
-            grad_t = grad * self.scale * self.target_grad(x)
-        return grad_x, grad_t
+        grad_t = grad * self.scale * self.target_grad(x) if self.needs_input_grad[1] else None
+        if not self.needs_input_grad[0]:
+            return None, grad_t
+        if is_grad_enabled():  # a higher-order graph is being recorded
+            return self.unfused(grad * self.scale, x, t), grad_t
+        kernel = self.backend.kernel(self.kernel + "_backward")
+        return Tensor(kernel(grad.data, x.data, t.data, self.scale), _backend=self.backend), grad_t
 
 
 class BinaryCrossEntropy(_PointwiseLoss):

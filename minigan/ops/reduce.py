@@ -8,7 +8,7 @@ import collections
 import math
 
 from minigan.ops.coerce import kept_shape, reduction_axes
-from minigan.ops.select import mask
+from minigan.ops.select import argmax, mask
 from minigan.tensor import Function, Tensor
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
@@ -17,11 +17,8 @@ MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.
 class Sum(Function):
     saves_inputs = False
 
-    def forward(self, a, axes, keepdims):
-        self.in_shape, self.axes = a.shape, axes
-        return a.sum(axis=axes, keepdims=keepdims)
-
-    def backward(self, grad): return (_unreduce(grad, self.in_shape, self.axes),)
+    def forward(self, a, axes, keepdims): return a.sum(axis=axes, keepdims=keepdims)
+    def backward(self, grad): return (_unreduce(grad, self.inputs[0].shape, self.axes),)
 
 
 def _unreduce(grad, in_shape, axes):
@@ -81,18 +78,16 @@ class Max(Function):
     saves_inputs = False
 
     def forward(self, a, axes, keepdims, ties):
-        self.in_shape, self.axes = a.shape, axes
         top = a.max(axis=axes, keepdims=True)
         if ties == "split":
             self.keep = a == top
             self.scale = 1.0 / self.keep.sum(axis=axes, keepdims=True).astype(a.dtype)
         else:  # one axis: a one-hot of the first index of the maximum
-            self.indices = a.argmax(axis=axes[0], keepdims=True)
             positions = self.xp.arange(a.shape[axes[0]]).reshape(kept_shape(a.shape, set(range(a.ndim)) - set(axes)))
-            self.keep, self.scale = positions == self.indices, None
-        return top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes])
+            self.keep, self.scale = positions == a.argmax(axis=axes[0], keepdims=True), None
+        return top if keepdims else top.squeeze(axis=axes)
 
-    def backward(self, grad): return (mask(_unreduce(grad, self.in_shape, self.axes), self.keep, self.scale),)
+    def backward(self, grad): return (mask(_unreduce(grad, self.inputs[0].shape, self.axes), self.keep, self.scale),)
 
 
 def max(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -102,9 +97,7 @@ def max(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return Max.apply(a, axes=axes, keepdims=keepdims, ties="split")
     if not isinstance(dim, int):
         raise TypeError(f"max(dim=...) takes one int dimension, got {dim!r}; use amax for several")
-    out = Max.apply(a, axes=axes, keepdims=keepdims, ties="first")
-    indices = a.backend.xp.asarray(a.data.argmax(axis=axes[0], keepdims=keepdims))  # an array even when 0-d
-    return MaxResult(out, Tensor(indices, _backend=a.backend))
+    return MaxResult(Max.apply(a, axes=axes, keepdims=keepdims, ties="first"), argmax(a, axes[0], keepdims))
 
 
 def min(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -113,10 +106,9 @@ def min(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 
 def amax(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Max over one or several axes (all for None or ()); tied maxima share the gradient."""
-    dim = axis if axis is not None else dim
-    dim = None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
-    return max(a, dim, keepdim if keepdims is None else keepdims)
+    """Max over one or several axes (all for None or dim=()); tied maxima share the gradient."""
+    axes, keepdims = reduction_axes(a.ndim, axis, keepdim if keepdims is None else keepdims, dim, None)
+    return Max.apply(a, axes=axes, keepdims=keepdims, ties="split")
 
 
 def amin(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -128,13 +120,11 @@ class Norm2(Function):
     so a gradient penalty stays finite when an input gradient is exactly zero."""
     saves_output = True
 
-    def forward(self, a, axes, keepdims):
-        self.in_shape, self.axes = a.shape, axes
-        return self.xp.sqrt((a * a).sum(axis=axes, keepdims=keepdims))
+    def forward(self, a, axes, keepdims): return self.xp.sqrt((a * a).sum(axis=axes, keepdims=keepdims))
 
     def backward(self, grad):
         (a,) = self.inputs
-        shape = kept_shape(self.in_shape, self.axes)
+        shape = kept_shape(a.shape, self.axes)
         norm = self.output().reshape(shape)
         # the norm, or 1 where it is 0 (there a is 0 too, so the gradient is 0, never 0/0)
         safe = norm + Tensor((norm.data == 0).astype(norm.dtype), _backend=self.backend)

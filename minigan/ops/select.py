@@ -21,8 +21,7 @@ class Mask(Function):
     """
     saves_inputs = False
 
-    def forward(self, a, keep, scale=None):
-        self.keep, self.scale = keep, scale
+    def forward(self, a, keep, scale):
         if scale is None:
             return self.backend.kernel("select")(a, keep)
         return self.backend.kernel("select_scaled")(a, keep, scale)
@@ -39,9 +38,7 @@ class Where(Function):
     """where(condition, a, b); the condition is a constant boolean array."""
     saves_inputs = False
 
-    def forward(self, a, b, condition):
-        self.condition = condition
-        return self.xp.where(condition, a, b)
+    def forward(self, a, b, condition): return self.xp.where(condition, a, b)
 
     def backward(self, grad):
         return (mask(grad, self.condition) if self.needs_input_grad[0] else None,
@@ -57,15 +54,13 @@ def where(condition, a, b):
 class Maximum(Function):
     """maximum(a, b); at ties each input gets half the gradient (PyTorch's rule)."""
 
-    def forward(self, a, b, larger):
-        self.larger = larger
-        return getattr(self.xp, larger)(a, b)
+    def forward(self, a, b, larger): return getattr(self.xp, larger)(a, b)
 
     def backward(self, grad):
         a, b = self.inputs
-        xp, wins = self.xp, (a.data > b.data) if self.larger == "maximum" else (a.data < b.data)
+        wins = (a.data > b.data) if self.larger == "maximum" else (a.data < b.data)
         tie = a.data == b.data
-        half = xp.where(tie, 0.5, 1.0).astype(grad.dtype)  # never 0 where the gradient flows
+        half = self.xp.where(tie, 0.5, 1.0).astype(grad.dtype)  # never 0 where the gradient flows
         return (mask(grad, wins | tie, half) if self.needs_input_grad[0] else None,
                 mask(grad, ~wins, half) if self.needs_input_grad[1] else None)
 
@@ -118,8 +113,7 @@ def compare(a, b, how):
 
 def argmax(a, dim=None, keepdim=False):
     """Index of the largest value (the first one at ties); over the flattened tensor if dim is None."""
-    data = a.data.reshape(-1) if dim is None else a.data
-    out = data.argmax(axis=0 if dim is None else dim, keepdims=keepdim and dim is not None)
+    out = a.data.argmax(axis=dim, keepdims=keepdim and dim is not None)
     return Tensor(a.backend.xp.asarray(out), _backend=a.backend)
 
 

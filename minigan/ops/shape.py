@@ -4,7 +4,7 @@ import math
 
 import numpy as np  # host-side only: the inverse of a permutation
 
-from minigan.ops.coerce import as_tensor, shape_args
+from minigan.ops.coerce import as_tensor, normalize_axes, shape_args
 from minigan.tensor import Function, Tensor
 
 
@@ -31,8 +31,7 @@ def flatten(a, start_dim=0, end_dim=-1):
 
 def squeeze(a, dim=None):
     """Drop length-1 dimensions (all, or those in ``dim``); PyTorch's rule: other dims are kept."""
-    dims = range(a.ndim) if dim is None else [d % a.ndim for d in ((dim,) if isinstance(dim, int) else dim)]
-    drop = {d for d in dims if a.shape[d] == 1}
+    drop = {d for d in normalize_axes(dim, a.ndim) if a.shape[d] == 1}
     return a.reshape(tuple(n for i, n in enumerate(a.shape) if i not in drop))
 
 
@@ -45,10 +44,7 @@ def unsqueeze(a, dim):
 class Transpose(Function):
     saves_inputs = False
 
-    def forward(self, a, axes):
-        self.axes = axes
-        return a.transpose(axes)
-
+    def forward(self, a, axes): return a.transpose(axes)
     def backward(self, grad): return (grad.permute(tuple(int(i) for i in np.argsort(self.axes))),)
 
 
@@ -83,11 +79,8 @@ def _is_basic(index):
 class GetItem(Function):
     saves_inputs = False
 
-    def forward(self, a, index):
-        self.in_shape, self.index = a.shape, index
-        return a[index]
-
-    def backward(self, grad): return (IndexAdd.apply(grad, index=self.index, shape=self.in_shape),)
+    def forward(self, a, index): return a[index]
+    def backward(self, grad): return (IndexAdd.apply(grad, index=self.index, shape=self.inputs[0].shape),)
 
 
 class IndexAdd(Function):
@@ -95,7 +88,6 @@ class IndexAdd(Function):
     saves_inputs = False
 
     def forward(self, values, index, shape):
-        self.index = index
         out = self.xp.zeros(shape, dtype=values.dtype)
         if _is_basic(index):
             out[index] = values
@@ -124,7 +116,6 @@ class Concatenate(Function):
     saves_inputs = False
 
     def forward(self, *arrays, axis):
-        self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]
         return self.xp.concatenate(arrays, axis=axis)
 

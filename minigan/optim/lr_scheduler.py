@@ -72,13 +72,13 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self):
         """Functions cannot be saved: None in their place, or a callable object's attributes."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state = super().state_dict()
         state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
                                for fn in self.lr_lambdas]
         return state
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
+        super().load_state_dict({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
         for fn, attributes in zip(self.lr_lambdas, state_dict["lr_lambdas"]):
             if attributes is not None:
                 fn.__dict__.update(attributes)
@@ -130,10 +130,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def get_lr(self):
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
-        if self._is_initial:
+        if self._is_initial:  # (also when resuming with last_epoch given, as in PyTorch)
             return self._group_lrs()
-        if self._step_count == 1 and t > 0:  # resumed with last_epoch given: the closed form
-            return [eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / T)) / 2 for base in self.base_lrs]
         if (t - 1 - T) % (2 * T) == 0:  # at the bottom, where the ratio below would divide by 0
             return [lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
                     for lr, base in zip(self._group_lrs(), self.base_lrs)]

@@ -39,7 +39,6 @@ class Optimizer:
         self.defaults = defaults
         self.state = collections.defaultdict(dict)  # p -> its buffers, created empty on first use
         self.param_groups, self._flat = [], []      # and each group's FlatGroup (None: cannot be flat)
-        self._scratch = {}  # id(p) -> one work array per parameter (not state: never checkpointed)
         groups = list(params)
         if not groups:
             raise ValueError(f"{name}: got an empty parameter list")
@@ -111,10 +110,8 @@ class Optimizer:
             state = self.state[p]
             if not state:
                 self._init_state(p.data, state, group, p.backend.xp)
-            tmp = self._scratch.get(id(p))
-            if tmp is None:
-                tmp = self._scratch[id(p)] = p.backend.xp.zeros_like(p.data)
-            self._update(p.data, p.grad.data, state, tmp, group, p.backend)
+            # a scratch array for this step only: steps go group by group (FlatGroup.scratch) but for exceptions
+            self._update(p.data, p.grad.data, state, p.backend.xp.empty_like(p.data), group, p.backend)
             # the data changed in place: a graph that saved p must notice (engine's version counter)
             p._version += 1
 
