@@ -321,7 +321,7 @@ def test_conv_is_its_own_package_reachable_as_pytorch_spells_it():
     import minigan.conv as conv
     assert nn.Conv2d is conv.Conv2d and nn.ConvTranspose2d is conv.ConvTranspose2d and nn.Embedding is conv.Embedding
     assert F.conv2d is conv.conv2d and F.conv_transpose2d is conv.conv_transpose2d and F.embedding is conv.embedding
-    for path in ("ops.py", "layers.py", "embedding.py", "__init__.py"):
+    for path in ("ops.py", "layers.py", "embedding.py", "batch_norm.py", "__init__.py"):
         source = open(os.path.join(os.path.dirname(conv.__file__), path)).read()
         assert "import minigan.nn\n" not in source and "from minigan.nn import" not in source  # only nn.module
         assert "cupy" not in source and "numpy" not in source  # the backend's namespace only
