@@ -20,6 +20,7 @@ whose gradient it computes, which settles the rows a strided convolution never r
 """
 import collections
 
+from minigan.conv.workspace import workspace
 from minigan.tensor import Function
 
 Geometry = collections.namedtuple("Geometry", ["stride", "padding", "dilation", "groups", "batch_last"])
@@ -57,19 +58,25 @@ def channel_rows(a, geometry):
     return a.transpose(_to_internal(geometry)).reshape(a.shape[1], -1)
 
 
-def im2col(xp, x, kernel, geometry, out_hw):
+def im2col(xp, x, kernel, geometry, out_hw, scratch=False):
     """The (C kh kw, N Ho Wo) matrix of input patches: row (c, i, j), column (n, y, x) holds
-    x_padded[n, c, y s + i d, x s + j d]. One copy into a padded internal image, a read-only
-    strided view of its windows, and one copy of those into the matrix."""
+    x_padded[n, c, y s + i d, x s + j d]. One copy into a padded internal image (a workspace; none
+    without padding), a read-only strided view of its windows, and one copy of those into the
+    matrix: a new array, or with ``scratch`` a workspace the caller drops before returning."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, geometry.stride, geometry.padding, geometry.dilation
     n, c, h, w = x.shape
-    image = xp.zeros(_internal_shape(geometry, n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-    image[_at(geometry, slice(ph, ph + h), slice(pw, pw + w))] = x.transpose(_to_internal(geometry))
+    image = x.transpose(_to_internal(geometry))
+    if ph or pw:
+        image = workspace(xp, _internal_shape(geometry, n, c, h + 2 * ph, w + 2 * pw), x.dtype, "padded")
+        image[...] = 0
+        image[_at(geometry, slice(ph, ph + h), slice(pw, pw + w))] = x.transpose(_to_internal(geometry))
     windows = xp.lib.stride_tricks.sliding_window_view(image, (dh * (kh - 1) + 1, dw * (kw - 1) + 1),
                                                         axis=(1, 2) if geometry.batch_last else (2, 3))
     every_stride = _at(geometry, slice(None, sh * (out_hw[0] - 1) + 1, sh), slice(None, sw * (out_hw[1] - 1) + 1, sw))
-    windows = windows[every_stride + (slice(None, None, dh), slice(None, None, dw))]
-    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, -1)
+    windows = windows[every_stride + (slice(None, None, dh), slice(None, None, dw))].transpose(0, 4, 5, 1, 2, 3)
+    cols = workspace(xp, windows.shape, x.dtype, "cols") if scratch else xp.empty(windows.shape, dtype=x.dtype)
+    cols[...] = windows   # always a copy: a reshape could return a view of the padded workspace
+    return cols.reshape(c * kh * kw, -1)
 
 
 def _col2im(xp, cols, kernel, n, in_hw, out_hw, geometry):
@@ -137,7 +144,9 @@ class ConvTranspose2d(Function):
         (n, c_in, h, wd), (kh, kw), g = x.shape, w.shape[2:], geometry.groups
         self.rows = channel_rows(x, geometry) if rows is None else rows
         # (groups, C_out / groups kh kw, N H W): one product per group of weight rows and input rows
-        cols = self.xp.matmul(_grouped(w.reshape(c_in, -1), g).transpose(0, 2, 1), _grouped(self.rows, g))
+        weight = _grouped(w.reshape(c_in, -1), g).transpose(0, 2, 1)
+        cols = self.xp.matmul(weight, _grouped(self.rows, g), out=workspace(
+            self.xp, weight.shape[:2] + (self.rows.shape[1],), x.dtype, "products"))   # summed by col2im, then dropped
         out = _col2im(self.xp, cols.reshape(-1, cols.shape[-1]), (kh, kw), n, (h, wd), out_hw, geometry)
         return _add_bias(out, bias)
 
