@@ -11,6 +11,7 @@ Backward takes the kernel unless a higher-order graph is being recorded (backwar
 runs in grad mode): then the formula above in Tensor ops, recomputed from x, whose own gradient
 exists, as the fused activations do (minigan/ops/activation.py).
 """
+from minigan.kernels.pool import empty
 from minigan.tensor import Function, Tensor, is_grad_enabled
 
 
@@ -38,7 +39,7 @@ class BatchNorm(Function):
             return _backward_in_tensor_ops(grad, *self.inputs, eps=self.eps, needs=self.needs_input_grad)
         needs, xp, g, c = self.needs_input_grad, self.xp, grad.data, self.centered
         if g.strides != c.strides:   # another memory order (a Flatten's gradient): mixed strides run ~10x slower
-            g, aligned = xp.empty_like(c), g
+            g, aligned = empty(xp, c.shape, c.dtype, like=c), g
             g[...] = aligned
         n = c.size // c.shape[1]
         sum_g, sum_gc = g.sum(axis=_axes(c), keepdims=True), _channel_dot(xp, g, c)
@@ -70,7 +71,7 @@ def batch_norm_batch_statistics(x, weight, bias, eps):
     xp, data, axes = x.backend.xp, x.data, _axes(x)
     n = data.size // data.shape[1]
     mean = data.sum(axis=axes, keepdims=True) * (1.0 / n)
-    centered = data - mean
+    centered = xp.subtract(data, mean, out=empty(xp, data.shape, data.dtype, like=data))
     var = _channel_dot(xp, centered, centered) * (1.0 / n)
     invstd = 1.0 / xp.sqrt(var + eps)
     inputs = (x,) if weight is None else (x, weight, bias)

@@ -21,6 +21,7 @@ whose gradient it computes, which settles the rows a strided convolution never r
 import collections
 
 from minigan.conv.workspace import workspace
+from minigan.kernels.pool import empty, zeros
 from minigan.tensor import Function
 
 Geometry = collections.namedtuple("Geometry", ["stride", "padding", "dilation", "groups", "batch_last"])
@@ -53,9 +54,13 @@ def _at(geometry, rows, cols):
     return (slice(None), rows, cols, slice(None)) if geometry.batch_last else (slice(None), slice(None), rows, cols)
 
 
-def channel_rows(a, geometry):
-    """(N, C, H, W) -> the (C, N H W) matrix with one row per channel (a transposed copy)."""
-    return a.transpose(_to_internal(geometry)).reshape(a.shape[1], -1)
+def channel_rows(xp, a, geometry):
+    """(N, C, H, W) -> the (C, N H W) matrix with one row per channel (a transposed copy, unless free)."""
+    rows = a.transpose(_to_internal(geometry))
+    if not rows.flags.c_contiguous:
+        rows, internal = empty(xp, rows.shape, a.dtype), rows
+        rows[...] = internal
+    return rows.reshape(a.shape[1], -1)
 
 
 def im2col(xp, x, kernel, geometry, out_hw, scratch=False):
@@ -74,7 +79,7 @@ def im2col(xp, x, kernel, geometry, out_hw, scratch=False):
                                                         axis=(1, 2) if geometry.batch_last else (2, 3))
     every_stride = _at(geometry, slice(None, sh * (out_hw[0] - 1) + 1, sh), slice(None, sw * (out_hw[1] - 1) + 1, sw))
     windows = windows[every_stride + (slice(None, None, dh), slice(None, None, dw))].transpose(0, 4, 5, 1, 2, 3)
-    cols = workspace(xp, windows.shape, x.dtype, "cols") if scratch else xp.empty(windows.shape, dtype=x.dtype)
+    cols = workspace(xp, windows.shape, x.dtype, "cols") if scratch else empty(xp, windows.shape, x.dtype)
     cols[...] = windows   # always a copy: a reshape could return a view of the padded workspace
     return cols.reshape(c * kh * kw, -1)
 
@@ -86,7 +91,7 @@ def _col2im(xp, cols, kernel, n, in_hw, out_hw, geometry):
     (h, w), (ho, wo) = in_hw, out_hw
     c = cols.shape[0] // (kh * kw)
     cols = cols.reshape((c, kh, kw) + _internal_shape(geometry, n, 1, h, w)[1:])
-    image = xp.zeros(_internal_shape(geometry, n, c, ho + 2 * ph, wo + 2 * pw), dtype=cols.dtype)
+    image = zeros(xp, _internal_shape(geometry, n, c, ho + 2 * ph, wo + 2 * pw), cols.dtype)
     for i in range(kh):
         for j in range(kw):
             image[_at(geometry, slice(i * dh, i * dh + sh * (h - 1) + 1, sh),
@@ -121,13 +126,14 @@ class Conv2d(Function):
     def forward(self, x, w, bias=None, *, geometry, out_hw, cols=None):
         self.geometry, n, o, g = geometry, x.shape[0], w.shape[0], geometry.groups
         self.cols = im2col(self.xp, x, w.shape[2:], geometry, out_hw) if cols is None else cols
-        out = self.xp.matmul(_grouped(w.reshape(o, -1), g), _grouped(self.cols, g))  # (groups, O / groups, N Ho Wo)
+        weight, cols = _grouped(w.reshape(o, -1), g), _grouped(self.cols, g)   # (groups, O / groups, N Ho Wo):
+        out = self.xp.matmul(weight, cols, out=empty(self.xp, weight.shape[:2] + cols.shape[2:], x.dtype))
         return _add_bias(out.reshape(_internal_shape(geometry, n, o, *out_hw)).transpose(_to_nchw(geometry)), bias)
 
     def backward(self, grad):
         x, w = self.inputs[:2]
         needs, geometry = self.needs_input_grad, self.geometry
-        grad_rows = channel_rows(grad.data, geometry) if needs[0] or needs[1] else None
+        grad_rows = channel_rows(self.xp, grad.data, geometry) if needs[0] or needs[1] else None
         grad_x = ConvTranspose2d.apply(grad, w, geometry=geometry, out_hw=x.shape[2:], rows=grad_rows) \
             if needs[0] else None
         grad_w = Conv2dWeight.apply(x, grad, geometry=geometry, kernel=w.shape[2:], cols=self.cols, rows=grad_rows) \
@@ -142,7 +148,7 @@ class ConvTranspose2d(Function):
     def forward(self, x, w, bias=None, *, geometry, out_hw, rows=None):
         self.geometry = geometry
         (n, c_in, h, wd), (kh, kw), g = x.shape, w.shape[2:], geometry.groups
-        self.rows = channel_rows(x, geometry) if rows is None else rows
+        self.rows = channel_rows(self.xp, x, geometry) if rows is None else rows
         # (groups, C_out / groups kh kw, N H W): one product per group of weight rows and input rows
         weight = _grouped(w.reshape(c_in, -1), g).transpose(0, 2, 1)
         cols = self.xp.matmul(weight, _grouped(self.rows, g), out=workspace(
@@ -168,7 +174,7 @@ class Conv2dWeight(Function):
     def forward(self, x, g, *, geometry, kernel, cols=None, rows=None):
         self.geometry, groups, c = geometry, geometry.groups, x.shape[1]
         self.cols = im2col(self.xp, x, kernel, geometry, g.shape[2:]) if cols is None else cols
-        self.rows = channel_rows(g, geometry) if rows is None else rows
+        self.rows = channel_rows(self.xp, g, geometry) if rows is None else rows
         out = self.xp.matmul(_grouped(self.rows, groups), _grouped(self.cols, groups).transpose(0, 2, 1))
         return out.reshape(g.shape[1], c // groups, *kernel)
 
