@@ -44,8 +44,8 @@ class BatchNorm(Function):
         n = c.size // c.shape[1]
         sum_g, sum_gc = g.sum(axis=_axes(c), keepdims=True), _channel_dot(xp, g, c)
         k1 = self.invstd if len(needs) == 1 else self.invstd * self.inputs[1].data.reshape(_channel(c))
-        grads = [self.backend.kernel("batch_norm_backward")(g, c, k1, k1 * (self.invstd * self.invstd) * sum_gc * (-1.0 / n),
-                                                             k1 * sum_g * (-1.0 / n)) if needs[0] else None]
+        k2, k3 = k1 * (self.invstd * self.invstd) * sum_gc * (-1.0 / n), k1 * sum_g * (-1.0 / n)
+        grads = [self.backend.kernel("batch_norm_backward")(g, c, k1, k2, k3) if needs[0] else None]
         if len(needs) > 1:
             grads += [(sum_gc * self.invstd).reshape(-1) if needs[1] else None, sum_g.reshape(-1) if needs[2] else None]
         return tuple(None if a is None else Tensor(a, _backend=self.backend) for a in grads)
