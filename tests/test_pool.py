@@ -59,6 +59,8 @@ def test_the_cache_stops_growing_at_its_limit_and_clear_lets_go_of_free_blocks(m
     assert sum(a.base is not None for a in kept) == 3   # the last two came from the allocator
     assert pool.zeros(np, SHAPE, np.float32).sum() == 0 and pool._held[0] == 3 * 512 * 1024
     del kept
+    pool.empty(np, (128, 512), np.float32)   # another size: the full cache drops its free blocks first
+    assert pool._held[0] == 256 * 1024
     pool.clear()
     assert pool._held[0] == 0
 

@@ -11,7 +11,7 @@ a slice of any of them) refers to the block itself as its ``base``, so while any
 the memory, the block's reference count says so (CPython's counts are exact; elsewhere nothing is
 cached). Only NumPy arrays are cached: CuPy has a caching allocator of its own, and other
 namespaces (the strict test backend) get ``xp.empty``. Small arrays come from the allocator as
-before, and the cache stops growing at MAX_BYTES; ``clear()`` lets go of the free blocks.
+before; at MAX_BYTES the cache lets go of its free blocks, then stops growing (``clear()`` does the first).
 """
 import math
 import sys
@@ -30,7 +30,10 @@ def _free_block(nbytes):
         if sys.getrefcount(blocks[i]) == 2:   # the list's reference and getrefcount's argument: unused
             return blocks[i]
     if _held[0] + nbytes > MAX_BYTES:
-        return None
+        clear()   # free blocks of other sizes (shapes of the past) make room first
+        if _held[0] + nbytes > MAX_BYTES:
+            return None
+        blocks = _blocks.setdefault(nbytes, [])
     _held[0] += nbytes
     blocks.append(np.empty(nbytes, np.uint8))
     return blocks[-1]
