@@ -321,7 +321,7 @@ def test_conv_is_its_own_package_reachable_as_pytorch_spells_it():
     import minigan.conv as conv
     assert nn.Conv2d is conv.Conv2d and nn.ConvTranspose2d is conv.ConvTranspose2d and nn.Embedding is conv.Embedding
     assert F.conv2d is conv.conv2d and F.conv_transpose2d is conv.conv_transpose2d and F.embedding is conv.embedding
-    for path in ("ops.py", "layers.py", "embedding.py", "__init__.py"):
+    for path in ("ops.py", "layers.py", "embedding.py", "batch_norm.py", "__init__.py"):
         source = open(os.path.join(os.path.dirname(conv.__file__), path)).read()
         assert "import minigan.nn\n" not in source and "from minigan.nn import" not in source  # only nn.module
         assert "cupy" not in source and "numpy" not in source  # the backend's namespace only
@@ -340,3 +340,28 @@ def test_im2col_and_col2im_are_adjoint():
         c = rng.standard_normal(cols.shape)
         back = conv_ops._col2im(np, c, (3, 2), 2, out_hw, (6, 5), geometry)
         assert math.isclose((cols * c).sum(), (x * back).sum(), rel_tol=1e-12)
+
+
+def test_workspaces_are_reused_and_no_result_is_a_view_of_one():
+    """im2col's padded image and the transposed convolution's products live in kept scratch buffers
+    (minigan/conv/workspace.py); a result, or a saved matrix, that were a view of one would change
+    under the next call. A 1x1 kernel over a padded image is the case where a reshape could have
+    returned such a view."""
+    from minigan.conv.workspace import workspace
+    a = workspace(np, (2, 3), np.dtype("float64"), "test")
+    assert np.shares_memory(a, workspace(np, (3,), np.dtype("float64"), "test"))
+    assert workspace(np, (4, 4), np.dtype("float64"), "test").shape == (4, 4)   # grown
+    mg.set_default_dtype("float64")
+    rng = np.random.default_rng(6)
+    w, x1, x2 = (mg.tensor(rng.standard_normal(s), requires_grad=True) for s in ((2, 2, 1, 1), (1, 2, 3, 3), (1, 2, 3, 3)))
+    for op in (lambda x: F.conv2d(x, w, padding=1), lambda x: F.conv_transpose2d(x, w, padding=0)):
+        y1 = op(x1)
+        first = y1.numpy().copy()
+        op(x2).sum().backward()   # the same workspaces again, other values
+        np.testing.assert_array_equal(y1.numpy(), first)
+        (gw,) = mg.grad(y1.sum(), [w])   # from the im2col matrix y1's Function saved
+        (expected,) = mg.grad(op(x1).sum(), [w])
+        np.testing.assert_array_equal(gw.numpy(), expected.numpy())
+    # d sum(conv2d(x, w, padding=1)) / dw[o, c] = the sum of channel c of x: the saved matrix is x's
+    (gw,) = mg.grad(F.conv2d(x1, w, padding=1).sum(), [w])
+    np.testing.assert_allclose(gw.numpy()[:, :, 0, 0], np.tile(x1.numpy().sum(axis=(0, 2, 3)), (2, 1)), rtol=1e-12)

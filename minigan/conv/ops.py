@@ -20,6 +20,8 @@ whose gradient it computes, which settles the rows a strided convolution never r
 """
 import collections
 
+from minigan.conv.workspace import workspace
+from minigan.kernels.pool import empty, zeros
 from minigan.tensor import Function
 
 Geometry = collections.namedtuple("Geometry", ["stride", "padding", "dilation", "groups", "batch_last"])
@@ -52,24 +54,34 @@ def _at(geometry, rows, cols):
     return (slice(None), rows, cols, slice(None)) if geometry.batch_last else (slice(None), slice(None), rows, cols)
 
 
-def channel_rows(a, geometry):
-    """(N, C, H, W) -> the (C, N H W) matrix with one row per channel (a transposed copy)."""
-    return a.transpose(_to_internal(geometry)).reshape(a.shape[1], -1)
+def channel_rows(xp, a, geometry):
+    """(N, C, H, W) -> the (C, N H W) matrix with one row per channel (a transposed copy, unless free)."""
+    rows = a.transpose(_to_internal(geometry))
+    if not rows.flags.c_contiguous:
+        rows, internal = empty(xp, rows.shape, a.dtype), rows
+        rows[...] = internal
+    return rows.reshape(a.shape[1], -1)
 
 
-def im2col(xp, x, kernel, geometry, out_hw):
+def im2col(xp, x, kernel, geometry, out_hw, scratch=False):
     """The (C kh kw, N Ho Wo) matrix of input patches: row (c, i, j), column (n, y, x) holds
-    x_padded[n, c, y s + i d, x s + j d]. One copy into a padded internal image, a read-only
-    strided view of its windows, and one copy of those into the matrix."""
+    x_padded[n, c, y s + i d, x s + j d]. One copy into a padded internal image (a workspace; none
+    without padding), a read-only strided view of its windows, and one copy of those into the
+    matrix: a new array, or with ``scratch`` a workspace the caller drops before returning."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, geometry.stride, geometry.padding, geometry.dilation
     n, c, h, w = x.shape
-    image = xp.zeros(_internal_shape(geometry, n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-    image[_at(geometry, slice(ph, ph + h), slice(pw, pw + w))] = x.transpose(_to_internal(geometry))
+    image = x.transpose(_to_internal(geometry))
+    if ph or pw:
+        image = workspace(xp, _internal_shape(geometry, n, c, h + 2 * ph, w + 2 * pw), x.dtype, "padded")
+        image[...] = 0
+        image[_at(geometry, slice(ph, ph + h), slice(pw, pw + w))] = x.transpose(_to_internal(geometry))
     windows = xp.lib.stride_tricks.sliding_window_view(image, (dh * (kh - 1) + 1, dw * (kw - 1) + 1),
                                                         axis=(1, 2) if geometry.batch_last else (2, 3))
     every_stride = _at(geometry, slice(None, sh * (out_hw[0] - 1) + 1, sh), slice(None, sw * (out_hw[1] - 1) + 1, sw))
-    windows = windows[every_stride + (slice(None, None, dh), slice(None, None, dw))]
-    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, -1)
+    windows = windows[every_stride + (slice(None, None, dh), slice(None, None, dw))].transpose(0, 4, 5, 1, 2, 3)
+    cols = workspace(xp, windows.shape, x.dtype, "cols") if scratch else empty(xp, windows.shape, x.dtype)
+    cols[...] = windows   # always a copy: a reshape could return a view of the padded workspace
+    return cols.reshape(c * kh * kw, -1)
 
 
 def _col2im(xp, cols, kernel, n, in_hw, out_hw, geometry):
@@ -79,7 +91,7 @@ def _col2im(xp, cols, kernel, n, in_hw, out_hw, geometry):
     (h, w), (ho, wo) = in_hw, out_hw
     c = cols.shape[0] // (kh * kw)
     cols = cols.reshape((c, kh, kw) + _internal_shape(geometry, n, 1, h, w)[1:])
-    image = xp.zeros(_internal_shape(geometry, n, c, ho + 2 * ph, wo + 2 * pw), dtype=cols.dtype)
+    image = zeros(xp, _internal_shape(geometry, n, c, ho + 2 * ph, wo + 2 * pw), cols.dtype)
     for i in range(kh):
         for j in range(kw):
             image[_at(geometry, slice(i * dh, i * dh + sh * (h - 1) + 1, sh),
@@ -114,13 +126,14 @@ class Conv2d(Function):
     def forward(self, x, w, bias=None, *, geometry, out_hw, cols=None):
         self.geometry, n, o, g = geometry, x.shape[0], w.shape[0], geometry.groups
         self.cols = im2col(self.xp, x, w.shape[2:], geometry, out_hw) if cols is None else cols
-        out = self.xp.matmul(_grouped(w.reshape(o, -1), g), _grouped(self.cols, g))  # (groups, O / groups, N Ho Wo)
+        weight, cols = _grouped(w.reshape(o, -1), g), _grouped(self.cols, g)   # (groups, O / groups, N Ho Wo):
+        out = self.xp.matmul(weight, cols, out=empty(self.xp, weight.shape[:2] + cols.shape[2:], x.dtype))
         return _add_bias(out.reshape(_internal_shape(geometry, n, o, *out_hw)).transpose(_to_nchw(geometry)), bias)
 
     def backward(self, grad):
         x, w = self.inputs[:2]
         needs, geometry = self.needs_input_grad, self.geometry
-        grad_rows = channel_rows(grad.data, geometry) if needs[0] or needs[1] else None
+        grad_rows = channel_rows(self.xp, grad.data, geometry) if needs[0] or needs[1] else None
         grad_x = ConvTranspose2d.apply(grad, w, geometry=geometry, out_hw=x.shape[2:], rows=grad_rows) \
             if needs[0] else None
         grad_w = Conv2dWeight.apply(x, grad, geometry=geometry, kernel=w.shape[2:], cols=self.cols, rows=grad_rows) \
@@ -135,9 +148,11 @@ class ConvTranspose2d(Function):
     def forward(self, x, w, bias=None, *, geometry, out_hw, rows=None):
         self.geometry = geometry
         (n, c_in, h, wd), (kh, kw), g = x.shape, w.shape[2:], geometry.groups
-        self.rows = channel_rows(x, geometry) if rows is None else rows
+        self.rows = channel_rows(self.xp, x, geometry) if rows is None else rows
         # (groups, C_out / groups kh kw, N H W): one product per group of weight rows and input rows
-        cols = self.xp.matmul(_grouped(w.reshape(c_in, -1), g).transpose(0, 2, 1), _grouped(self.rows, g))
+        weight = _grouped(w.reshape(c_in, -1), g).transpose(0, 2, 1)
+        cols = self.xp.matmul(weight, _grouped(self.rows, g), out=workspace(
+            self.xp, weight.shape[:2] + (self.rows.shape[1],), x.dtype, "products"))   # summed by col2im, then dropped
         out = _col2im(self.xp, cols.reshape(-1, cols.shape[-1]), (kh, kw), n, (h, wd), out_hw, geometry)
         return _add_bias(out, bias)
 
@@ -159,7 +174,7 @@ class Conv2dWeight(Function):
     def forward(self, x, g, *, geometry, kernel, cols=None, rows=None):
         self.geometry, groups, c = geometry, geometry.groups, x.shape[1]
         self.cols = im2col(self.xp, x, kernel, geometry, g.shape[2:]) if cols is None else cols
-        self.rows = channel_rows(g, geometry) if rows is None else rows
+        self.rows = channel_rows(self.xp, g, geometry) if rows is None else rows
         out = self.xp.matmul(_grouped(self.rows, groups), _grouped(self.cols, groups).transpose(0, 2, 1))
         return out.reshape(g.shape[1], c // groups, *kernel)
 

@@ -15,7 +15,7 @@ Kept outside the core a student reads first (tests/test_core_second_pass.py coun
 core's ops and optimizers say *what* they compute; these say how, in one pass. ``flat`` lays an
 optimizer's parameters out in one buffer, for its kernel; ``device_rng`` saves a GPU generator's state.
 """
-from minigan.kernels import activations, optimizers  # noqa: F401  (each registers its kernels)
+from minigan.kernels import activations, normalization, optimizers  # noqa: F401  (each registers its kernels)
 from minigan.kernels.registry import KERNELS, Kernel
 
 __all__ = ["KERNELS", "Kernel"]

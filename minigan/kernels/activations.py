@@ -2,13 +2,14 @@
 LeakyReLU, ReLU (and the selection its gradient is), Sigmoid, Tanh, BCE and BCE with logits."""
 import numpy as np
 
+from minigan.kernels import pool
 from minigan.kernels.registry import kernel
 
 _UNSIGNED = {2: np.uint16, 4: np.uint32, 8: np.uint64}  # the unsigned int as wide as each float
 
 
 def _like(a):
-    return np.empty_like(a)
+    return pool.empty_like(a)   # large outputs from the cache of minigan/kernels/pool.py
 
 
 # ---- activations -------------------------------------------------------------------------------
@@ -25,7 +26,7 @@ def leaky_relu(a, slope):
 def relu(a):
     """(max(a, 0), keep): keep marks where the gradient passes (also at NaN, as PyTorch)."""
     out = np.maximum(a, 0, out=_like(a))
-    keep = np.less_equal(out, 0, out=np.empty(a.shape, bool))
+    keep = np.less_equal(out, 0, out=pool.empty(np, a.shape, bool))
     return out, np.logical_not(keep, out=keep)
 
 
@@ -34,9 +35,10 @@ def select(a, keep):
     """where(keep, a, 0), exactly 0 where dropped even for inf/NaN: each float is ANDed with an
     all-ones or all-zeros word (xp.where ran ~30x slower on random masks: branch misprediction)."""
     unsigned = _UNSIGNED[a.dtype.itemsize]
-    words = np.array(keep, dtype=unsigned)   # (keep may be a NumPy bool scalar: 0-d comparisons)
+    words = pool.empty(np, np.shape(keep), unsigned)
+    words[...] = keep   # (keep may be a NumPy bool scalar: 0-d comparisons)
     np.multiply(words, np.iinfo(unsigned).max, out=words)  # True -> all ones, False -> 0
-    out = np.empty(np.broadcast_shapes(a.shape, keep.shape), a.dtype)
+    out = pool.empty(np, np.broadcast_shapes(a.shape, keep.shape), a.dtype)
     np.bitwise_and(a.view(unsigned), words, out=out.view(unsigned))
     return out
 

@@ -1,6 +1,7 @@
 """Functional forms of the layers, and the losses. ``import minigan.nn.functional as F``."""
 from minigan import ops
 # a later chapter, in its own package:
+from minigan.conv.batch_norm import batch_norm_batch_statistics
 from minigan.conv.embedding import embedding
 from minigan.conv.ops import conv2d, conv_transpose2d
 # activations re-exported, so F.relu etc. work as in PyTorch
@@ -35,26 +36,21 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Tr
     if running_mean is not None and running_mean.shape != (x.shape[1],):
         raise ValueError(f"batch_norm: input {x.shape} has {x.shape[1]} features but the running "
                          f"statistics have shape {running_mean.shape}")
-    axes = (0,) + tuple(range(2, x.ndim))
     channel = (1, -1) + (1,) * (x.ndim - 2)  # per-channel values broadcast over N (and L, or H and W)
     if training or running_mean is None:
         n = x.size // max(x.shape[1], 1)
         if n < 2:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
-        mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
-        var = (centered * centered).mean(axis=axes, keepdims=True)
+        # NOTE: the batch's statistics and y as one Function, forward and backward each a kernel (too
+        # many passes over the images composed); its docstring has the gradient's formula
+        y, mean, var = batch_norm_batch_statistics(x, weight, bias, eps)
         if running_mean is not None and training:
             # moving averages, in place on the buffers, outside the graph
-            running_mean.data[...] = running_mean.data * (1.0 - momentum) + momentum * mean.data.reshape(-1)
-            running_var.data[...] = running_var.data * (1.0 - momentum) + momentum * n / (n - 1) * var.data.reshape(-1)
-    else:
-        centered = x - running_mean.detach().reshape(channel)
-        var = running_var.detach().reshape(channel)
-    y = centered / (var + eps).sqrt()
-    if weight is not None:
-        y = y * weight.reshape(channel) + bias.reshape(channel)
-    return y
+            running_mean.data[...] = running_mean.data * (1.0 - momentum) + momentum * mean
+            running_var.data[...] = running_var.data * (1.0 - momentum) + momentum * n / (n - 1) * var
+        return y
+    y = (x - running_mean.detach().reshape(channel)) / (running_var.detach().reshape(channel) + eps).sqrt()
+    return y * weight.reshape(channel) + bias.reshape(channel) if weight is not None else y
 
 
 # ---- losses ----------------------------------------------------------------------------------
