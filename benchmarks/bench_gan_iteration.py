@@ -74,9 +74,15 @@ class MiniganGAN:
         self.opt_d = optim.Adam(self.D.parameters(), lr=LR, betas=BETAS, eps=EPS)
         ones, zeros = np.ones((batch, 1), np.float32), np.zeros((batch, 1), np.float32)
         self.real_fake_labels, self.ones = mg.tensor(np.concatenate([ones, zeros])), mg.tensor(ones)
+        self.backend = mg.get_backend()
 
     def step(self, real, z):
-        real, z = mg.tensor(real), mg.tensor(z)
+        """One iteration from host batches; the two losses as floats."""
+        loss_d, loss_g = self.iteration(mg.tensor(real), mg.tensor(z))
+        return loss_d.item(), loss_g.item()
+
+    def iteration(self, real, z):
+        """One iteration on batches already on the backend; the losses stay there (no sync)."""
         fake = self.G(z)
         # D step: maximize log D(x) + log(1 - D(G(z))) = minimize BCE of D([x; G(z)]) against [1; 0].
         # The fakes are detached: this step must not backpropagate into G.
@@ -91,11 +97,11 @@ class MiniganGAN:
         loss_g.backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
-        return loss_d.item(), loss_g.item()
+        return loss_d, loss_g
 
     def snapshot(self):
         """{"G.0.weight": (weight, Adam first moment), ...} as NumPy arrays."""
-        return {f"{tag}.{name}": (p.numpy(), opt.state[p]["exp_avg"])
+        return {f"{tag}.{name}": (p.numpy(), self.backend.to_numpy(opt.state[p]["exp_avg"]))
                 for tag, net, opt in (("G", self.G, self.opt_g), ("D", self.D, self.opt_d))
                 for name, p in net.named_parameters()}
 

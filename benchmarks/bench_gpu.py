@@ -33,9 +33,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import minigan as mg  # noqa: E402
-import minigan.nn.functional as F  # noqa: E402
-from minigan import nn, optim  # noqa: E402
 from minigan.kernels import KERNELS  # noqa: E402
+import bench_gan_iteration  # noqa: E402
 from bench_gan_iteration import BETAS, D_SIZES, EPS, G_SIZES, LR, init_weights, make_inputs, mlp  # noqa: E402
 
 EDGES = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-30, 1e30, 30.0, -30.0, 100.0], np.float32)
@@ -116,41 +115,19 @@ def gate_kernels(cupy, backend, seed=0):
 
 
 # --- gate 2 and timing: the GAN iteration -----------------------------------------------------------
-class MiniganGAN:
+class MiniganGAN(bench_gan_iteration.MiniganGAN):
     """benchmarks/bench_gan_iteration.MiniganGAN on a given backend, batches already on it, no sync."""
 
     def __init__(self, weights, batch, backend_name):
-        self.backend = mg.set_backend(backend_name)
+        mg.set_backend(backend_name)
+        super().__init__(weights, batch)
         self.name = f"minigan-{backend_name}"
-        self.G, self.D = mlp(nn, G_SIZES, nn.Tanh()), mlp(nn, D_SIZES, nn.Sigmoid())
-        self.G.load_state_dict(weights["G"])
-        self.D.load_state_dict(weights["D"])
-        self.opt_g = optim.Adam(self.G.parameters(), lr=LR, betas=BETAS, eps=EPS)
-        self.opt_d = optim.Adam(self.D.parameters(), lr=LR, betas=BETAS, eps=EPS)
-        ones, zeros = np.ones((batch, 1), np.float32), np.zeros((batch, 1), np.float32)
-        self.labels, self.ones = mg.tensor(np.concatenate([ones, zeros])), mg.tensor(ones)
 
     def upload(self, pairs):
         return [(mg.tensor(r), mg.tensor(z)) for r, z in pairs]
 
     def step(self, real, z):
-        fake = self.G(z)
-        self.opt_d.zero_grad()
-        loss_d = F.binary_cross_entropy(self.D(mg.concatenate([real, fake.detach()])), self.labels)
-        loss_d.backward()
-        self.opt_d.step()
-        self.D.requires_grad_(False)
-        self.opt_g.zero_grad()
-        loss_g = F.binary_cross_entropy(self.D(fake), self.ones)
-        loss_g.backward()
-        self.opt_g.step()
-        self.D.requires_grad_(True)
-        return loss_d, loss_g
-
-    def snapshot(self):
-        return {f"{tag}.{name}": (p.numpy(), self.backend.to_numpy(opt.state[p]["exp_avg"]))
-                for tag, net, opt in (("G", self.G, self.opt_g), ("D", self.D, self.opt_d))
-                for name, p in net.named_parameters()}
+        return self.iteration(real, z)
 
 
 def gate_numpy_vs(device="cupy", batch=32, iters=2, seed=0):

@@ -90,7 +90,7 @@ def image_metrics(samples, data, classifier):
 def label_agreement(samples, config, classifier):
     """A conditional GAN's samples (drawn for minigan.sample.class_labels, every class in turn):
     the share the classifier puts in the class they were asked for."""
-    from minigan.sample import class_labels
+    from minigan.gan.conditional import class_labels
     asked = class_labels(len(samples), config["n_classes"])
     agree = float(np.mean(classifier.probs(samples).argmax(axis=1) == asked))
     return _metric("label_agreement", "share classified as the label asked for", agree)

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from minigan import __version__
+from minigan.gan.conditional import class_labels
 from minigan.train import _Parser, _positive_int, _seed
 
 
@@ -33,16 +34,6 @@ def build_parser():
     p.add_argument("--weights", default="auto", choices=["auto", "ema", "trained"],
                    help="generator weights: the EMA average if the run kept one (auto), or the trained ones")
     return p
-
-
-def class_labels(n, n_classes, label=None):
-    """Labels for n conditional samples: all ``label``, or classes 0, 0, ..., 1, 1, ... in
-    ``n_classes`` equal runs (as equal as n allows), so a grid of n // n_classes per row has a class per row."""
-    if label is not None:
-        if not 0 <= label < n_classes:
-            raise ValueError(f"label {label} is not a class of this model: choose 0..{n_classes - 1}")
-        return np.full(n, label, dtype=np.int64)
-    return (np.arange(n) * n_classes // n).astype(np.int64)
 
 
 def generate(state, n, seed, weights="auto", label=None):

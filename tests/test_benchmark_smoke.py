@@ -10,12 +10,17 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gan_iteration.py"
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_gan_iteration", SCRIPT)
+def _load(name):
+    """A benchmark script as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, SCRIPT.parent / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return _load("bench_gan_iteration")
 
 
 def test_quick_run_exits_cleanly_and_cross_check_passes(bench, capsys):
@@ -42,15 +47,10 @@ def test_cross_check_catches_a_wrong_reference(bench, monkeypatch):
         bench.cross_check([WrongSlope, bench.MiniganGAN], batch=8, iters=1)
 
 
-CONV_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_conv.py"
-
 
 @pytest.fixture(scope="module")
 def bench_conv():
-    spec = importlib.util.spec_from_file_location("bench_conv", CONV_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load("bench_conv")
 
 
 def test_conv_benchmark_quick_run_prints_a_ratio_per_layer(bench_conv, capsys):
@@ -73,10 +73,7 @@ def test_conv_benchmark_cross_check_catches_a_wrong_reference(bench_conv):
 # --- benchmarks/bench_gpu.py: its gates, run on the CPU with NumPy standing in for the GPU side -----
 @pytest.fixture(scope="module")
 def bench_gpu():
-    spec = importlib.util.spec_from_file_location("bench_gpu", SCRIPT.parent / "bench_gpu.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load("bench_gpu")
 
 
 def test_bench_gpu_kernel_gate_has_inputs_for_every_kernel_and_catches_a_wrong_one(bench_gpu):

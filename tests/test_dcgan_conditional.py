@@ -83,7 +83,7 @@ def test_conditional_conv_discriminator_sees_the_label_at_every_pixel():
 # --- the conditional GAN through the trainer and the command line --------------------------------
 from minigan import train  # noqa: E402
 from minigan.gan import GANTrainer, load_checkpoint  # noqa: E402
-from minigan.sample import class_labels  # noqa: E402
+from minigan.gan.conditional import class_labels  # noqa: E402
 
 
 def _tiny_conditional(n_classes=3, dim=4, latent=2):

@@ -8,6 +8,8 @@ for an image (N, C, H, W) it is broadcast over the pixels and stacked as extra c
 convolutional D sees the label at every position. The value function is Algorithm 1's, with
 every D(.) and G(.) conditioned on the same y.
 """
+import numpy as np  # host side: the labels asked for
+
 from minigan import nn
 from minigan import ops
 
@@ -55,3 +57,13 @@ class ConditionalDiscriminator(_Conditional):
         if self.image_shape is not None:
             x = x.reshape(len(x), 1, *self.image_shape)
         return super().forward(x, y)
+
+
+def class_labels(n, n_classes, label=None):
+    """Labels for n conditional samples: all ``label``, or classes 0, 0, ..., 1, 1, ... in
+    ``n_classes`` equal runs (as equal as n allows), so a grid of n // n_classes per row has a class per row."""
+    if label is not None:
+        if not 0 <= label < n_classes:
+            raise ValueError(f"label {label} is not a class of this model: choose 0..{n_classes - 1}")
+        return np.full(n, label, dtype=np.int64)
+    return (np.arange(n) * n_classes // n).astype(np.int64)

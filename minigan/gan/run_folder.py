@@ -39,9 +39,8 @@ def fixed_noise(config):
 
 def fixed_labels(config):
     """The labels the fixed noise is drawn for (a conditional GAN: 0 x 10, 1 x 10, ...), else None."""
-    if not config.get("conditional"):
-        return None
-    return np.repeat(np.arange(config["n_classes"], dtype=np.int64), 10)
+    from minigan.gan.conditional import class_labels
+    return class_labels(10 * config["n_classes"], config["n_classes"]) if config.get("conditional") else None
 
 
 def read_metrics(path, upto):
