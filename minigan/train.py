@@ -99,6 +99,9 @@ def build_parser():
                    help="fraction of the steps after which the decay begins (e.g. 0.5: the second half)")
     p.add_argument("--gp-weight", type=_non_negative_float, default=None,
                    help="gradient-penalty weight lambda (WGAN-GP; 0 turns the penalty off)")
+    p.add_argument("--r1-weight", type=_non_negative_float, default=None,
+                   help="R1 penalty gamma (Mescheder et al. 2018): gamma/2 * |grad D(x)|^2 on real x, on D's logit "
+                        "(needs --logits or a WGAN loss; 0 turns it off)")
     p.add_argument("--clip-value", type=_non_negative_float, default=None,
                    help="WGAN weight clipping to [-c, c] (0 turns clipping off)")
     p.add_argument("--pack", type=_positive_int, default=None,
@@ -142,7 +145,8 @@ def _overrides(args):
             "d_steps": args.d_steps, "lr_g": args.lr_g or args.lr, "lr_d": args.lr_d or args.lr,
             "betas": tuple(args.betas) if args.betas else None, "lr_schedule": args.lr_schedule,
             "lr_final": args.lr_final, "lr_decay_start": args.lr_decay_start,
-            "gp_weight": zero_is_off(args.gp_weight), "clip_value": zero_is_off(args.clip_value),
+            "gp_weight": zero_is_off(args.gp_weight), "r1_weight": zero_is_off(args.r1_weight),
+            "logits": args.logits or None, "clip_value": zero_is_off(args.clip_value),
             "pack": args.pack, "ema": zero_is_off(args.ema), "steps": args.steps, "epochs": args.epochs}
 
 
@@ -160,7 +164,7 @@ def resolve_config(args, dataset, argv, saved=None):
             settings["steps"] = None
         settings.update(given)
         source = saved.get("recipe", source)
-    return {"dataset": args.dataset, "loss": args.loss, **settings, "logits": args.logits,
+    return {"dataset": args.dataset, "loss": args.loss, **settings,
             "conditional": args.conditional, "n_classes": None if dataset.y is None else int(dataset.y.max()) + 1,
             "recipe": source, "seed": args.seed, "n_samples": args.n_samples, "backend": args.backend,
             "data_dim": dataset.dim, "sample_shape": list(dataset.shape), "kind": dataset.kind,
@@ -207,6 +211,7 @@ def build_trainer(config, G, D, sample_real, total_steps):
     return GANTrainer(G, D, sample_real, config["latent_dim"], loss=config["loss"], d_steps=config["d_steps"],
                       lr_g=config["lr_g"], lr_d=config["lr_d"], betas=config["betas"], logits=config["logits"],
                       clip_value=config["clip_value"], gp_weight=config["gp_weight"], pack=config["pack"],
+                      r1_weight=config.get("r1_weight"),
                       ema=config["ema"] or None, lr_lambda=None if config["lr_schedule"] == "constant" else schedule)
 
 

@@ -79,3 +79,16 @@ def gradient_penalty(critic, real, fake, weight=10.0):
     # norm(), not sqrt(sum(g^2)): its gradient is 0, not NaN, where an input gradient is exactly 0
     norms = g.flatten(1).norm(dim=1)
     return ((norms - 1.0) ** 2).mean() * weight
+
+
+def r1_penalty(discriminator, real, weight=1.0):
+    """R1 (Mescheder et al. 2018): weight / 2 * mean_x ||∇_x D(x)||² on real samples only, D's logit.
+
+    It pulls D's gradient to zero on the data, so D stops pushing G's samples once they sit on the
+    data: the two players settle instead of circling (their Figure 1). A second backward pass, as
+    for the gradient penalty.
+    """
+    x = real.detach()
+    x.requires_grad_(True)
+    (g,) = autograd(discriminator(x).sum(), [x], create_graph=True)
+    return (g * g).flatten(1).sum(1).mean() * (weight / 2)

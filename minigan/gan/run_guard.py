@@ -138,7 +138,7 @@ def check_resume(saved, config, allow_change):
                          + ", ".join(f"{flag(k)} (was {saved.get(k)!r}, now {config[k]!r})" for k in fixed)
                          + "; start a new run in another --out")
     changes = {k: [saved.get(k), config[k]] for k in ("lr_g", "lr_d", "betas", "lr_schedule", "lr_final",
-                                                      "lr_decay_start", "gp_weight", "clip_value", "ema", "steps",
+                                                      "lr_decay_start", "gp_weight", "r1_weight", "clip_value", "ema", "steps",
                                                       *MEANING_ON_RESUME)
                if _plain(saved.get(k)) != _plain(config[k])}
     meaning = [k for k in MEANING_ON_RESUME if k in changes]

@@ -53,12 +53,13 @@ class GANTrainer:
     input of ``pack`` times the size, so a batch of m samples is m / pack inputs to D; D must be
     built for that input size. ``ema``: keep a :class:`GeneratorEMA` of G with this decay (see
     :meth:`generate`). ``lr_lambda(step)``: a factor on both learning rates after ``step``
-    generator steps (a LambdaLR schedule, stepped once per generator step).
+    generator steps (a LambdaLR schedule, stepped once per generator step). ``r1_weight``: add
+    :func:`~minigan.gan.losses.r1_penalty` with this gamma to D's loss (a logit or critic D only).
     """
 
     def __init__(self, generator, discriminator, sample_real, latent_dim, loss="nonsaturating",
                  d_steps=None, lr_g=None, lr_d=None, betas=None, logits=False, clip_value=None, gp_weight=None,
-                 pack=1, ema=None, lr_lambda=None):
+                 pack=1, ema=None, lr_lambda=None, r1_weight=None):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; valid losses: {', '.join(LOSSES)}")
         if logits and loss not in LOGIT_LOSSES:
@@ -72,6 +73,10 @@ class GANTrainer:
             raise ValueError(f"the number of discriminator steps per generator step must be >= 1, got {self.d_steps}")
         self.clip_value = clip_value if clip_value is not None else defaults.get("clip_value")
         self.gp_weight = gp_weight if gp_weight is not None else defaults.get("gp_weight")
+        self.r1_weight = r1_weight or None
+        if self.r1_weight and discriminator_output(loss, logits) == "probability":
+            raise ValueError("r1_weight penalizes the discriminator's logit, but this D outputs probabilities; "
+                             "use logits=True (--logits)")
         lr_g = defaults["lr_g"] if lr_g is None else lr_g
         lr_d = defaults["lr_d"] if lr_d is None else lr_d
         if loss == "wgan":
@@ -148,6 +153,8 @@ class GANTrainer:
             if self.gp_weight:
                 critic = self.D if y is None else (lambda x: self.D(x, y))
                 d_loss = d_loss + L.gradient_penalty(critic, real, fake, self.gp_weight)
+            if self.r1_weight:
+                d_loss = d_loss + L.r1_penalty(self.D if y is None else (lambda x: self.D(x, y)), real, self.r1_weight)
             self.opt_d.zero_grad()
             d_loss.backward()
             grad_sq_d = _grad_sq_norm(self.opt_d, self.D)
