@@ -302,6 +302,9 @@ def _setup_and_train(parser, args, argv, out, backend):
     if args.conditional and config["pack"] > 1:
         parser.error("--conditional with --pack: a packed D would judge samples of different labels at once; "
                      "use one of them")
+    if config.get("r1_weight") and not config["logits"] and not args.loss.startswith("wgan"):
+        parser.error(f"--r1-weight: R1 penalizes the discriminator's logit, but the {args.loss} D outputs "
+                     "probabilities; add --logits")
     if config["batch_size"] % config["pack"]:
         parser.error(f"--pack {config['pack']}: the batch size {config['batch_size']} is not a multiple of it; "
                      f"choose --batch-size {config['batch_size'] // config['pack'] * config['pack'] or config['pack']}")

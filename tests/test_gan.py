@@ -179,3 +179,48 @@ def test_a_full_training_step_runs_on_every_backend(backend, loss, preset):
     assert all(p.backend is backend for p in G.parameters() + D.parameters())
     state = trainer.state_dict()
     assert all(type(v) is np.ndarray for v in state["G"].values())
+
+
+def test_r1_penalty_value_gradient_and_double_backward(float64):
+    # a linear D(x) = x w + b has grad_x D = w for every x: R1 = gamma/2 |w|^2, d R1 / dw = gamma w
+    D = nn.Linear(3, 1)
+    real = mg.randn(5, 3)
+    w = D.weight.numpy().ravel()
+    penalty = L.r1_penalty(D, real, weight=0.5)
+    assert penalty.item() == pytest.approx(0.25 * (w ** 2).sum(), rel=1e-12)
+    (g_w,) = mg.grad(penalty, [D.weight])
+    np.testing.assert_allclose(g_w.numpy().ravel(), 0.5 * w, rtol=1e-12)
+    assert not real.requires_grad   # the penalty differentiates a detached copy, not the caller's batch
+
+    # a nonlinear D: the penalty's gradient w.r.t. D's weights (a second backward) against finite differences
+    mg.manual_seed(0)
+    D = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
+
+    def penalty_of(*weights):
+        for p, value in zip(D.parameters(), weights):
+            p.data = value.data
+        return L.r1_penalty(D, real, weight=2.0)
+
+    assert mg.gradcheck(penalty_of, D.parameters())
+
+
+def test_r1_weight_needs_a_logit_or_critic_discriminator():
+    G = nn.Sequential(nn.Linear(2, 2))
+    sample_real = lambda: mg.randn(4, 2)
+    with pytest.raises(ValueError, match=r"r1_weight penalizes the discriminator's logit.*--logits"):
+        gan.GANTrainer(G, nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), sample_real, 2, r1_weight=1.0)
+    trainer = gan.GANTrainer(G, nn.Sequential(nn.Linear(2, 1)), sample_real, 2, logits=True, r1_weight=1.0)
+    assert trainer.r1_weight == 1.0 and np.isfinite(float(trainer.step()["d_loss"]))
+
+
+def test_r1_adds_its_penalty_to_the_d_loss(float64):
+    # same weights, data and noise: the D loss with R1 is the plain one plus the penalty on that real batch
+    losses = []
+    for r1 in (None, 3.0):
+        mg.manual_seed(0)
+        G, D = nn.Sequential(nn.Linear(2, 2)), nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+        real = mg.randn(6, 2)
+        expected = 0.0 if r1 is None else L.r1_penalty(D, real, r1).item()
+        trainer = gan.GANTrainer(G, D, lambda: real, 2, logits=True, r1_weight=r1)
+        losses.append(float(trainer.step()["d_loss"]) - expected)
+    assert losses[1] == pytest.approx(losses[0], rel=1e-12)

@@ -36,6 +36,15 @@ def test_logit_discriminator_runs(tmp_path):
     assert rc == 0 and json.loads((out / "config.json").read_text())["logits"] is True
 
 
+@pytest.mark.parametrize("args", [["--logits", "--loss", "nonsaturating"], ["--loss", "wgan-gp"]])
+def test_r1_weight_runs_and_is_recorded(tmp_path, args):
+    rc, out = _run(tmp_path, "--dry-run", "--dataset", "ring", "--r1-weight", "0.5", *args, "--no-progress")
+    config = json.loads((out / "config.json").read_text())
+    assert rc == 0 and config["r1_weight"] == 0.5
+    rc, off = _run(tmp_path, "--dry-run", "--dataset", "ring", "--r1-weight", "0", *args, "--no-progress", name="off")
+    assert rc == 0 and json.loads((off / "config.json").read_text())["r1_weight"] is False
+
+
 @pytest.mark.parametrize("args", [
     ["--dataset", "digits", "--model", "mlp-bn", "--loss", "nonsaturating", "--k", "2"],  # BatchNorm + Dropout
     ["--dataset", "ring", "--loss", "wgan-gp", "--k", "2", "--lr-schedule", "constant"],  # random interpolates (the row decays over its length: constant here, as 3 + 3 steps must equal 6)
@@ -81,6 +90,8 @@ def test_non_finite_loss_stops_with_message_and_keeps_last_checkpoint(tmp_path, 
     (["--epochs", "2", "--steps", "3"], "not allowed with argument"),
     (["--batch-size", "5000", "--n-samples", "100"], "--batch-size 5000 is larger than the data set (100 samples)"),
     (["--resume"], "--resume: no checkpoint at"),
+    (["--r1-weight", "1"], "--r1-weight: R1 penalizes the discriminator's logit, but the nonsaturating D outputs probabilities; add --logits"),
+    (["--r1-weight", "-1"], "argument --r1-weight"),
 ])
 def test_bad_arguments_give_one_line_and_status_2(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
