@@ -79,13 +79,11 @@ RECIPES = {
         measured="seed 0, 100 epochs: 545 s on one BLAS thread (5.4 s per epoch); 81.2% of samples above 0.9 "
                  "confidence (real: 90.0%) but classes NOT balanced: '1' 43.0%, '7' 17.4%, '8' 1.4%"),
     ("grid", "nonsaturating"): dict(
-        model="toy-wide", batch_size=256, lr_g=1e-3, lr_d=1e-3, lr_schedule="linear", ema=0.999, steps=6000,
-        epochs=None,
-        source="PacGAN's grid (Lin et al. 2018); a wider toy model, lr, batch, decay and EMA from our own search",
-        measured="4 seeds: modes 20 18 21 18 (mean 19.2/25), HQ 71.6 59.6 68.6 79.2% (mean 69.8%): SHORT of "
-                 "the asked 20/25 and 80%. Tried (4 seeds each): toy model with D at 2x lr 15.0/25 74.1%, "
-                 "same for 16,000 steps 13.0/25 94.2%, batch 512 8,000 steps 15.5/25 86.5%, equal lr "
-                 "17.2/25 52.4%. --pack 2 covers more modes"),
+        model="toy-wide", batch_size=256, lr_g=1e-3, lr_d=1e-3, lr_schedule="linear", ema=0.999, steps=10000,
+        epochs=None, logits=True, r1_weight=1.0,
+        source="PacGAN's grid (Lin et al. 2018); D's R1 penalty on real data (Mescheder et al. 2018, gamma 1, "
+               "on D's logit); a wider toy model, lr, batch, decay, EMA and gamma from our own search",
+        measured="MEASURED_GRID"),
 }
 
 # (data set, loss, model) -> the row used for ``--model model``; same layout as RECIPES
