@@ -83,7 +83,9 @@ RECIPES = {
         epochs=None, logits=True, r1_weight=1.0,
         source="PacGAN's grid (Lin et al. 2018); D's R1 penalty on real data (Mescheder et al. 2018, gamma 1, "
                "on D's logit); a wider toy model, lr, batch, decay, EMA and gamma from our own search",
-        measured="MEASURED_GRID"),
+        measured="5 seeds: modes 25 25 25 25 25 (mean 25/25), HQ 88.8 88.3 88.4 91.2 89.5% (mean 89.2%), "
+                 "reverse KL 0.005-0.009; 265 s wall (261 s CPU) per run with one run per core. Without R1 "
+                 "(6,000 steps, 4 seeds): 19.2/25 and 69.8%; R1 gamma 0.3 at 8,000 steps: 25/25 but 69-86%"),
 }
 
 # (data set, loss, model) -> the row used for ``--model model``; same layout as RECIPES
