@@ -113,7 +113,9 @@ def build_parser():
                    help="model: an MLP preset (minigan/gan/models.py) or dcgan, the convolutional DCGAN for images")
     p.add_argument("--conditional", action="store_true",
                    help="conditional GAN (Mirza & Osindero 2014): G and D are given the class label (labelled data sets)")
-    p.add_argument("--logits", action="store_true", help="discriminator outputs logits; use the softplus forms of the losses")
+    p.add_argument("--logits", action=argparse.BooleanOptionalAction, default=None,
+                   help="discriminator outputs logits; use the softplus forms of the losses (recipe; --no-logits: "
+                        "a probability D)")
     p.add_argument("--n-samples", type=_positive_int, default=None, help="use only this many training samples")
     p.add_argument("--seed", type=_seed, default=None, help="seed of every random number (weights, noise, batches; default 0)")
     p.add_argument("--out", default=None, help="output folder (default runs/DATASET-LOSS)")
@@ -146,7 +148,7 @@ def _overrides(args):
             "betas": tuple(args.betas) if args.betas else None, "lr_schedule": args.lr_schedule,
             "lr_final": args.lr_final, "lr_decay_start": args.lr_decay_start,
             "gp_weight": zero_is_off(args.gp_weight), "r1_weight": zero_is_off(args.r1_weight),
-            "logits": args.logits or None, "clip_value": zero_is_off(args.clip_value),
+            "logits": args.logits, "clip_value": zero_is_off(args.clip_value),
             "pack": args.pack, "ema": zero_is_off(args.ema), "steps": args.steps, "epochs": args.epochs}
 
 
@@ -279,7 +281,7 @@ def _setup_and_train(parser, args, argv, out, backend):
         for key in ("dataset", "loss", "seed", "n_samples"):
             if getattr(args, key) is None:
                 setattr(args, key, saved.get(key))
-        args.logits = args.logits or bool(saved.get("logits"))
+        args.logits = bool(saved.get("logits")) if args.logits is None else args.logits
         args.conditional = args.conditional or bool(saved.get("conditional"))
     args.dataset = args.dataset or "digits"
     args.loss = args.loss or "nonsaturating"
@@ -304,7 +306,7 @@ def _setup_and_train(parser, args, argv, out, backend):
                      "use one of them")
     if config.get("r1_weight") and not config["logits"] and not args.loss.startswith("wgan"):
         parser.error(f"--r1-weight: R1 penalizes the discriminator's logit, but the {args.loss} D outputs "
-                     "probabilities; add --logits")
+                     "probabilities; add --logits (or turn R1 off with --r1-weight 0)")
     if config["batch_size"] % config["pack"]:
         parser.error(f"--pack {config['pack']}: the batch size {config['batch_size']} is not a multiple of it; "
                      f"choose --batch-size {config['batch_size'] // config['pack'] * config['pack'] or config['pack']}")

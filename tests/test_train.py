@@ -34,6 +34,10 @@ def test_dry_run_of_every_loss_writes_all_outputs(tmp_path, loss, dataset):
 def test_logit_discriminator_runs(tmp_path):
     rc, out = _run(tmp_path, "--dry-run", "--logits", "--loss", "minimax", "--no-progress")
     assert rc == 0 and json.loads((out / "config.json").read_text())["logits"] is True
+    # the digits recipe uses a logit D; --no-logits asks for a probability D (and so no R1)
+    rc, out = _run(tmp_path, "--dry-run", "--no-logits", "--r1-weight", "0", "--no-progress", name="probability")
+    config = json.loads((out / "config.json").read_text())
+    assert rc == 0 and config["logits"] is False and config["r1_weight"] is False
 
 
 @pytest.mark.parametrize("args", [["--logits", "--loss", "nonsaturating"], ["--loss", "wgan-gp"]])
@@ -90,7 +94,7 @@ def test_non_finite_loss_stops_with_message_and_keeps_last_checkpoint(tmp_path, 
     (["--epochs", "2", "--steps", "3"], "not allowed with argument"),
     (["--batch-size", "5000", "--n-samples", "100"], "--batch-size 5000 is larger than the data set (100 samples)"),
     (["--resume"], "--resume: no checkpoint at"),
-    (["--r1-weight", "1"], "--r1-weight: R1 penalizes the discriminator's logit, but the nonsaturating D outputs probabilities; add --logits"),
+    (["--r1-weight", "1", "--no-logits"], "--r1-weight: R1 penalizes the discriminator's logit, but the nonsaturating D outputs probabilities; add --logits (or turn R1 off with --r1-weight 0)"),
     (["--r1-weight", "-1"], "argument --r1-weight"),
 ])
 def test_bad_arguments_give_one_line_and_status_2(tmp_path, capsys, args, message):

@@ -72,6 +72,14 @@ RECIPES = {
         measured="5 seeds: modes 8 8 8 8 8, HQ 71.9 77.8 71.4 73.2 63.8% (mean 71.6%); 158 s wall for the "
                  "last seed on a lightly loaded machine (the others ran beside other jobs). Lambda 10 with "
                  "lr 1e-3 and the same decay: 2.5/8 modes, 0.2% HQ (4 seeds)"),
+    ("digits", "nonsaturating"): dict(
+        logits=True, r1_weight=1.0, epochs=400,
+        source="the small MLP with Radford et al. 2016's Adam 2e-4 (0.5, 0.999), batch 64; D's R1 penalty on real "
+               "data (Mescheder et al. 2018, gamma 1, on D's logit) and the length from our own search",
+        measured="2 seeds (2,500 samples, minigan's digits classifier; real digits 86.1%): 65.9% and 67.5% above "
+                 "0.9 confidence, every class 8.3-12.1%; 55 s wall (54 s CPU) for seed 1 with one run per core. "
+                 "Without R1 (200 epochs): 53% and '3' at 23%, '4' under 4%; R1 at 200 epochs: 58.3% and 56.7%, "
+                 "27-32 s; R1 + EMA 0.999 at 300 epochs: 62.9%; with a linear decay too: 60.6%"),
     ("mnist_test", "nonsaturating"): dict(
         model="mlp", batch_size=128, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), epochs=100,
         source="Goodfellow et al. 2014's MLP GAN on MNIST with Radford et al. 2016's Adam 2e-4 (0.5, 0.999); "
