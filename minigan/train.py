@@ -213,7 +213,7 @@ def build_trainer(config, G, D, sample_real, total_steps):
     return GANTrainer(G, D, sample_real, config["latent_dim"], loss=config["loss"], d_steps=config["d_steps"],
                       lr_g=config["lr_g"], lr_d=config["lr_d"], betas=config["betas"], logits=config["logits"],
                       clip_value=config["clip_value"], gp_weight=config["gp_weight"], pack=config["pack"],
-                      r1_weight=config.get("r1_weight"),
+                      r1_weight=config["r1_weight"],
                       ema=config["ema"] or None, lr_lambda=None if config["lr_schedule"] == "constant" else schedule)
 
 
@@ -304,7 +304,8 @@ def _setup_and_train(parser, args, argv, out, backend):
     if args.conditional and config["pack"] > 1:
         parser.error("--conditional with --pack: a packed D would judge samples of different labels at once; "
                      "use one of them")
-    if config.get("r1_weight") and not config["logits"] and not args.loss.startswith("wgan"):
+    from minigan.gan import discriminator_output
+    if config["r1_weight"] and discriminator_output(args.loss, config["logits"]) == "probability":
         parser.error(f"--r1-weight: R1 penalizes the discriminator's logit, but the {args.loss} D outputs "
                      "probabilities; add --logits (or turn R1 off with --r1-weight 0)")
     if config["batch_size"] % config["pack"]:

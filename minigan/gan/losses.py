@@ -73,9 +73,7 @@ def gradient_penalty(critic, real, fake, weight=10.0):
         raise ValueError(f"gradient_penalty: real batch {real.shape} and fake batch {fake.shape} differ")
     eps = real.backend.rand((real.shape[0],) + (1,) * (real.ndim - 1), real.dtype)
     eps = ops.as_tensor(eps, real)
-    x_hat = (eps * real.detach() + (1.0 - eps) * fake.detach()).detach()
-    x_hat.requires_grad_(True)
-    (g,) = autograd(critic(x_hat).sum(), [x_hat], create_graph=True)
+    g = input_gradient(critic, eps * real.detach() + (1.0 - eps) * fake.detach())
     # norm(), not sqrt(sum(g^2)): its gradient is 0, not NaN, where an input gradient is exactly 0
     norms = g.flatten(1).norm(dim=1)
     return ((norms - 1.0) ** 2).mean() * weight
@@ -88,7 +86,14 @@ def r1_penalty(discriminator, real, weight=1.0):
     data: the two players settle instead of circling (their Figure 1). A second backward pass, as
     for the gradient penalty.
     """
-    x = real.detach()
-    x.requires_grad_(True)
-    (g,) = autograd(discriminator(x).sum(), [x], create_graph=True)
+    g = input_gradient(discriminator, real)
     return (g * g).flatten(1).sum(1).mean() * (weight / 2)
+
+
+def input_gradient(critic, x):
+    """∇_x critic(x) per sample, at a detached copy of ``x``, with create_graph=True: the penalties
+    built on it get their own gradient w.r.t. the critic's weights through a second backward pass."""
+    x = x.detach()
+    x.requires_grad_(True)
+    (g,) = autograd(critic(x).sum(), [x], create_graph=True)
+    return g

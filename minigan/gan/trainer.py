@@ -150,11 +150,11 @@ class GANTrainer:
             # maximize log D(x) + log(1 - D(G(z)))  (Wasserstein: maximize C(x) - C(G(z)))
             out_real, out_fake = self._discriminate(real, fake, y)
             d_loss = self.d_loss_fn(out_real, out_fake)
+            critic = self.D if y is None else (lambda x: self.D(x, y))   # what the penalties differentiate
             if self.gp_weight:
-                critic = self.D if y is None else (lambda x: self.D(x, y))
                 d_loss = d_loss + L.gradient_penalty(critic, real, fake, self.gp_weight)
             if self.r1_weight:
-                d_loss = d_loss + L.r1_penalty(self.D if y is None else (lambda x: self.D(x, y)), real, self.r1_weight)
+                d_loss = d_loss + L.r1_penalty(critic, real, self.r1_weight)
             self.opt_d.zero_grad()
             d_loss.backward()
             grad_sq_d = _grad_sq_norm(self.opt_d, self.D)
