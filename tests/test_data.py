@@ -220,6 +220,36 @@ def test_digits():
     np.testing.assert_allclose(pixels * 16, np.round(pixels * 16), atol=1e-5)  # counts 0..16 again
 
 
+
+def test_digits_read_without_importing_sklearn_equal_sklearns_own_loader(monkeypatch):
+    pytest.importorskip("sklearn")
+    import sys
+    from minigan.data import digits
+    from sklearn.datasets import load_digits as sklearn_load_digits
+    assert digits._read_bundled_file() is not None   # the fast path is taken where scikit-learn is installed
+    bunch = sklearn_load_digits()
+    x, y = load_digits()
+    np.testing.assert_array_equal(x, bunch.data.astype(np.float32) / np.float32(8) - np.float32(1))
+    np.testing.assert_array_equal(y, bunch.target)
+    # no bundled file where it is looked for: scikit-learn's loader gives the same arrays
+    monkeypatch.setattr(digits.importlib.util, "find_spec", lambda name: None)
+    x2, y2 = load_digits()
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)
+    # ... and without scikit-learn at all, the one-line error says how to install it
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match="pip install scikit-learn"):
+        load_digits()
+
+
+def test_reading_the_digits_does_not_import_sklearn():
+    import subprocess
+    import sys
+    pytest.importorskip("sklearn")
+    code = "import sys; from minigan.data import load_digits; load_digits(); print('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
+        == "False"
+
 # --- toy distributions -----------------------------------------------------------------------------
 # (sampler, dimension, number of modes, std)
 TOY = [
