@@ -39,6 +39,20 @@ def test_dcgan_follows_radford_guidelines():
     assert not np.any(D[4].running_mean.numpy())
 
 
+def test_dcgan_8x8_generator_ends_with_a_smoothing_convolution():
+    """8x8: ConvT 4/2/1 to 16 channels at full resolution (BN, ReLU), then a 3x3 convolution to the
+    pixels; still no BN right before the output, and the convolution has Radford's init and a bias."""
+    mg.manual_seed(0)
+    G = dcgan_generator(100, (8, 8))
+    kinds = [type(m).__name__ for m in G]
+    assert kinds[-6:] == ["ConvTranspose2d", "BatchNorm2d", "ReLU", "Conv2d", "Tanh", "Flatten"]
+    last = G[-3]
+    assert last.weight.shape == (1, 16, 3, 3) and last.padding == (1, 1) and last.stride == (1, 1)
+    assert last.bias is not None and not np.any(last.bias.numpy())
+    assert G[-6].weight.shape == (32, 16, 4, 4) and G[-6].bias is None
+    assert G(mg.randn(2, 100)).shape == (2, 64)
+
+
 @pytest.mark.parametrize("shape", [(27, 27), (28, 14), (2,)])
 def test_dcgan_rejects_other_shapes(shape):
     with pytest.raises(ValueError, match=r"28x28 or 8x8 .* --model mlp"):
