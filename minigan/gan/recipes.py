@@ -77,8 +77,8 @@ RECIPES = {
         source="the small MLP with Radford et al. 2016's Adam 2e-4 (0.5, 0.999), batch 64; D's R1 penalty on real "
                "data (Mescheder et al. 2018, gamma 1, on D's logit) and the length from our own search",
         measured="5 seeds (2,500 samples, minigan's digits classifier; real digits 86.1%): 65.9, 67.5, 67.2, "
-                 "66.5 and 66.0% above 0.9 confidence, every class 7.1-12.3%; 55-62 s wall per run (seed 4 alone on "
-                 "an idle machine: 61.6 s wall, 61.2 s CPU, just over the 60 s aim). "
+                 "66.5 and 66.0% above 0.9 confidence, every class 7.1-12.3%; 55-62 s wall per run, and 49.5-51.2 s "
+                 "(seeds 4 and 0, alone on an idle machine) once the digits loader stopped importing scikit-learn. "
                  "Without R1 (200 epochs): 53% and '3' at 23%, '4' under 4%; R1 at 200 epochs: 58.3% and 56.7%, "
                  "27-32 s; R1 + EMA 0.999 at 300 epochs: 62.9%; with a linear decay too: 60.6%"),
     ("mnist_test", "nonsaturating"): dict(
