@@ -7,6 +7,8 @@ import gzip
 import hashlib
 import pickle
 import struct
+import subprocess
+import sys
 import urllib.error
 from pathlib import Path
 
@@ -220,10 +222,8 @@ def test_digits():
     np.testing.assert_allclose(pixels * 16, np.round(pixels * 16), atol=1e-5)  # counts 0..16 again
 
 
-
-def test_digits_read_without_importing_sklearn_equal_sklearns_own_loader(monkeypatch):
+def test_digits_read_without_importing_sklearn_equals_sklearns_own_loader(monkeypatch, tmp_path):
     pytest.importorskip("sklearn")
-    import sys
     from minigan.data import digits
     from sklearn.datasets import load_digits as sklearn_load_digits
     assert digits._read_bundled_file() is not None   # the fast path is taken where scikit-learn is installed
@@ -231,8 +231,13 @@ def test_digits_read_without_importing_sklearn_equal_sklearns_own_loader(monkeyp
     x, y = load_digits()
     np.testing.assert_array_equal(x, bunch.data.astype(np.float32) / np.float32(8) - np.float32(1))
     np.testing.assert_array_equal(y, bunch.target)
-    # no bundled file where it is looked for: scikit-learn's loader gives the same arrays
-    monkeypatch.setattr(digits.importlib.util, "find_spec", lambda name: None)
+    # a truncated, a foreign and a missing file are not read (scikit-learn's loader takes over)
+    truncated, foreign = tmp_path / "digits.csv.gz", tmp_path / "other.csv"
+    truncated.write_bytes(gzip.compress(b"0,1,2\n" * 100)[:40])
+    foreign.write_text("0,1,2\n3,4,5\n")
+    for path in (truncated, foreign, tmp_path / "missing.csv.gz"):
+        assert digits._read_bundled_file(str(path)) is None
+    monkeypatch.setattr(digits, "_read_bundled_file", lambda: None)
     x2, y2 = load_digits()
     np.testing.assert_array_equal(x2, x)
     np.testing.assert_array_equal(y2, y)
@@ -243,12 +248,11 @@ def test_digits_read_without_importing_sklearn_equal_sklearns_own_loader(monkeyp
 
 
 def test_reading_the_digits_does_not_import_sklearn():
-    import subprocess
-    import sys
     pytest.importorskip("sklearn")
     code = "import sys; from minigan.data import load_digits; load_digits(); print('sklearn' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
-        == "False"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
 
 # --- toy distributions -----------------------------------------------------------------------------
 # (sampler, dimension, number of modes, std)

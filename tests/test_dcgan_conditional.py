@@ -49,6 +49,7 @@ def test_dcgan_8x8_generator_ends_with_a_smoothing_convolution():
     last = G[-3]
     assert last.weight.shape == (1, 16, 3, 3) and last.padding == (1, 1) and last.stride == (1, 1)
     assert last.bias is not None and not np.any(last.bias.numpy())
+    assert 0.01 < last.weight.numpy().std() < 0.03                     # N(0, 0.02), 144 draws
     assert G[-6].weight.shape == (32, 16, 4, 4) and G[-6].bias is None
     assert G(mg.randn(2, 100)).shape == (2, 64)
 

@@ -90,8 +90,9 @@ print("gradcheck (float64, central differences) with stride 2, padding 1:",
 #
 # The generator grows a 2×2 map of 64 channels into a 4×4 map of 32 and an 8×8 map of 16 with
 # two transposed convolutions (kernel 4, stride 2, padding 1 doubles the size), and a 3×3
-# convolution turns that map into the image (made straight by a transposed convolution, the 8×8
-# digits came out speckled like a checkerboard); the discriminator mirrors it with strided convolutions. BatchNorm everywhere except D's input and G's output,
+# convolution turns that map into the image (when a transposed convolution made the image
+# directly, the 8×8 digits came out speckled like a checkerboard); the discriminator mirrors it
+# with strided convolutions. BatchNorm everywhere except D's input and G's output,
 # ReLU in G, LeakyReLU(0.2) in D, weights from N(0, 0.02), Adam 2e-4 (0.5, 0.999): Radford
 # et al.'s recipe. The referee is minigan's digits classifier (trained on real digits on first use).
 

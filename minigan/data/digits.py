@@ -27,14 +27,22 @@ def load_digits():
     return x, counts[:, -1].astype(np.int64)
 
 
-def _read_bundled_file():
-    """scikit-learn's digits.csv.gz (64 pixel counts and the label per row), read without importing
-    scikit-learn: that import takes longer (~1.3 s) than the rest of a short training run's setup."""
+def _read_bundled_file(path=None):
+    """scikit-learn's digits.csv.gz (64 pixel counts and the label per row) as a (1797, 65) array,
+    read without importing scikit-learn: that import takes longer (~1.3 s) than the rest of a short
+    training run's setup. None where the file is not found or does not read as expected."""
+    path = path or _bundled_path()
+    if path is None or not os.path.isfile(path):
+        return None
+    try:
+        counts = np.loadtxt(path, delimiter=",", dtype=np.float64)
+    except (OSError, EOFError, ValueError):   # a truncated or foreign file: scikit-learn's loader decides
+        return None
+    return counts if counts.shape == (1797, 65) else None
+
+
+def _bundled_path():
     spec = importlib.util.find_spec("sklearn")   # finds the package folder; runs none of its code
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = os.path.join(next(iter(spec.submodule_search_locations)), "datasets", "data", "digits.csv.gz")
-    if not os.path.isfile(path):
-        return None
-    counts = np.loadtxt(path, delimiter=",", dtype=np.float64)
-    return counts if counts.shape == (1797, 65) else None
+    return os.path.join(next(iter(spec.submodule_search_locations)), "datasets", "data", "digits.csv.gz")

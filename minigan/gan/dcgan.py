@@ -20,7 +20,8 @@ from minigan import nn
 from minigan.creation import randn
 from minigan.tensor import no_grad
 
-# image side -> (side of G's first feature map, channels of the two feature maps, largest first)
+# image side -> (side of G's first feature map, channels of the two feature maps, largest first;
+# at 8x8, G's last ConvT makes a third map of half the second's channels: see _to_pixels_smoothed)
 SIZES = {28: (7, (128, 64)), 8: (2, (64, 32))}
 
 

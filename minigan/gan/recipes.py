@@ -127,7 +127,8 @@ MODEL_RECIPES = {
         measured="seed 0 (10,000 samples, minigan's mnist_test classifier; real t10k images 90.1%): 59.2% above "
                  "0.9 confidence, every class 7.2-14.1%; 3,900 steps in 20.9 min wall (50 s per epoch) with "
                  "another run on the second core. Strokes are smooth but many digits are malformed: short of "
-                 "the 80% asked for"),
+                 "the 80% asked for. (R1 was made for a D without BatchNorm; here D's BatchNorm mixes the batch "
+                 "into each input gradient. Not tried without it.)"),
     ("mnist", "nonsaturating", "dcgan"): dict(
         _RADFORD, logits=True, r1_weight=10.0, lr_schedule="linear", ema=0.999, epochs=5, steps=None,
         source="the mnist_test DCGAN row's settings for the 60,000-image training split; 5 epochs are 4,685 "
