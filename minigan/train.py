@@ -158,7 +158,7 @@ def resolve_config(args, dataset, argv, saved=None):
     import numpy
     import scipy
     from minigan.gan.recipes import FIELDS, resolve
-    settings, source = resolve(args.dataset, args.loss, _overrides(args))
+    settings, source = resolve(args.dataset, args.loss, _overrides(args), conditional=args.conditional)
     if saved is not None:   # resuming: the run's own settings, then only the flags actually given
         given = {k: v for k, v in _overrides(args).items() if v is not None}
         settings = {k: (tuple(saved[k]) if k == "betas" and saved.get(k) else saved.get(k)) for k in FIELDS}

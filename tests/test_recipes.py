@@ -9,7 +9,7 @@ import minigan as mg
 from minigan import nn, sample, train
 from minigan.gan import GANTrainer, load_checkpoint
 from minigan.gan.ema import GeneratorEMA
-from minigan.gan.recipes import FIELDS, LOSS_DEFAULTS, RECIPES, lr_factor, resolve
+from minigan.gan.recipes import FIELDS, LOSS_DEFAULTS, MODEL_RECIPES, RECIPES, lr_factor, resolve
 
 TINY = ["--n-samples", "64", "--batch-size", "16", "--no-progress"]
 
@@ -26,7 +26,7 @@ def test_every_row_resolves_to_every_field_and_says_where_it_comes_from():
         assert set(settings) == set(FIELDS) and source == row["source"]
         assert row["measured"] and "to be measured" not in row["measured"], (dataset, loss)
         assert (settings["steps"] is None) != (settings["epochs"] is None), "a row gives steps or epochs"
-        for key in set(row) - {"source", "measured", "packed"}:
+        for key in set(row) - {"source", "measured", "packed", "conditional"}:
             assert key in FIELDS and settings[key] == row[key], key
 
 
@@ -50,6 +50,21 @@ def test_a_packed_run_takes_the_rows_packed_length_unless_one_is_given():
     assert packed["steps"] == RECIPES["ring", "nonsaturating"]["packed"]["steps"] != plain["steps"]
     assert resolve("ring", "nonsaturating", {"pack": 2, "steps": 10})[0]["steps"] == 10
     assert resolve("ring", "nonsaturating", {"pack": 2, "epochs": 1})[0]["steps"] is None
+
+
+def test_a_conditional_run_takes_the_rows_conditional_settings_unless_flags_say_otherwise():
+    row = MODEL_RECIPES["digits", "nonsaturating", "dcgan"]
+    plain, _ = resolve("digits", "nonsaturating", {"model": "dcgan"})
+    told, _ = resolve("digits", "nonsaturating", {"model": "dcgan"}, conditional=True)
+    assert (plain["steps"], plain["batch_size"]) == (row["steps"], row["batch_size"])
+    assert (told["steps"], told["batch_size"]) == (row["conditional"]["steps"], row["conditional"]["batch_size"])
+    assert (told["steps"], told["batch_size"]) != (plain["steps"], plain["batch_size"])
+    assert {k: v for k, v in told.items() if k not in ("steps", "batch_size")} == \
+        {k: v for k, v in plain.items() if k not in ("steps", "batch_size")}
+    flags, _ = resolve("digits", "nonsaturating", {"model": "dcgan", "epochs": 3, "batch_size": 32}, conditional=True)
+    assert (flags["steps"], flags["epochs"], flags["batch_size"]) == (None, 3, 32)
+    mlp, _ = resolve("digits", "nonsaturating", conditional=True)   # a row without conditional settings
+    assert mlp == resolve("digits", "nonsaturating")[0]
 
 
 @pytest.mark.parametrize("call, message", [
@@ -262,7 +277,7 @@ def test_a_model_row_replaces_the_data_sets_row_when_model_names_it():
     for (dataset, loss, model), row in MODEL_RECIPES.items():
         settings, source = resolve(dataset, loss, {"model": model})
         assert source == row["source"] and row["measured"]
-        for key in set(row) - {"source", "measured", "packed"}:
+        for key in set(row) - {"source", "measured", "packed", "conditional"}:
             assert settings[key] == row[key], key
     dcgan, _ = resolve("digits", "nonsaturating", {"model": "dcgan", "steps": 7})
     plain, _ = resolve("digits", "nonsaturating")
