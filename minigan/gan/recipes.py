@@ -15,7 +15,7 @@ Learning-rate schedules (the factor on both initial learning rates after t of T 
 * ``cosine``: ``lr_final + (1 - lr_final) (1 + cos(pi s)) / 2``, s the fraction of the decay
   phase done (also from ``lr_decay_start * T``).
 
-A row may hold ``packed``: settings used instead when ``--pack`` > 1 and no length is given
+A row may hold ``packed``: settings used instead when ``--pack`` > 1
 (a packed discriminator judges ``pack`` times fewer inputs per step), and ``conditional``: settings
 used instead for ``--conditional`` (told the label, a GAN needs far less); flags override both.
 
@@ -114,6 +114,8 @@ RECIPES = {
 
 # (data set, loss, model) -> the row used for ``--model model``; same layout as RECIPES
 _RADFORD = dict(model="dcgan", latent_dim=100, batch_size=64, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999))
+# both MNIST DCGAN rows (t10k stand-in and training split) differ only in their length
+_MNIST_DCGAN = dict(_RADFORD, logits=True, r1_weight=10.0, lr_schedule="linear", ema=0.999, steps=None)
 MODEL_RECIPES = {
     ("digits", "nonsaturating", "dcgan"): dict(
         _RADFORD, batch_size=256, lr_schedule="linear", ema=0.999, steps=30000, epochs=None,
@@ -127,17 +129,17 @@ MODEL_RECIPES = {
                  "The generator before its smoothing convolution: 68.5% (batch 64, 15,000 steps). Conditional "
                  "(--conditional: batch 64, 5,000 steps): 91.7% confident, the label asked for in 98.9%, 2.8 min"),
     ("mnist_test", "nonsaturating", "dcgan"): dict(
-        _RADFORD, logits=True, r1_weight=10.0, lr_schedule="linear", ema=0.999, epochs=25, steps=None,
+        _MNIST_DCGAN, epochs=25,
         source="Radford et al. 2016 (DCGAN): Adam 2e-4 (0.5, 0.999), batch 64, N(0, 0.02) init; the mnist_test "
                "MLP row's logit D with R1 (gamma 10) and EMA; decay as in our toy recipes",
         measured="seed 0 (10,000 samples, minigan's mnist_test classifier; real t10k images 90.1%): 59.2% above "
                  "0.9 confidence, every class 7.2-14.1%; 3,900 steps in 20.9 min wall (50 s per epoch) with "
                  "another run on the second core. Strokes are smooth but many digits are malformed: short of "
                  "the 80% asked for. (R1 was made for a D without BatchNorm; here D's BatchNorm mixes the batch "
-                 "into each input gradient. Not tried without it.) Without R1 (--no-logits --r1-weight 0, 12.0 min): "
+                 "into each input gradient; a D without BatchNorm was not tried.) Without R1 (--no-logits --r1-weight 0, 12.0 min): "
                  "60.9% but classes 4.3-18.3%"),
     ("mnist", "nonsaturating", "dcgan"): dict(
-        _RADFORD, logits=True, r1_weight=10.0, lr_schedule="linear", ema=0.999, epochs=5, steps=None,
+        _MNIST_DCGAN, epochs=5,
         source="the mnist_test DCGAN row's settings for the 60,000-image training split; 5 epochs are 4,685 "
                "generator steps, a little more than mnist_test's 3,900",
         measured="not measured: the training split was not on the machines this row was tuned on (no "
@@ -160,11 +162,11 @@ def resolve(dataset, loss, overrides=None, conditional=False):
     unknown = set(given) - set(FIELDS)
     if unknown:
         raise KeyError(f"unknown recipe settings {sorted(unknown)}; valid: {', '.join(FIELDS)}")
-    if given.get("pack", settings["pack"]) > 1 and "packed" in row and not {"steps", "epochs"} & set(given):
-        # a packed D sees pack times fewer inputs per step and sharpens more slowly: its own length
-        settings.update(row["packed"])
-    if conditional and "conditional" in row:   # (flags still override it, below)
-        settings.update(row["conditional"])
+    # a row's variants: a packed D sees pack times fewer inputs per step and sharpens more slowly (its
+    # own length); a conditional GAN, told the label, needs far less. Flags still override them, below.
+    for variant, applies in (("packed", given.get("pack", settings["pack"]) > 1), ("conditional", conditional)):
+        if applies and variant in row:
+            settings.update(row[variant])
     if "steps" in given:       # a length given on the command line replaces the row's
         settings["epochs"] = None
     if "epochs" in given:
