@@ -6,6 +6,7 @@ same layers written in torch.nn, BCE, Adam(2e-4, betas (0.5, 0.999)), float32, b
 
     python benchmarks/bench_dcgan.py                 # 2 threads, batch 64
     python benchmarks/bench_dcgan.py --threads 1 --repeats 5
+    python benchmarks/bench_dcgan.py --breakdown     # also: how much of each is matrix products
 
 Both run from identical weights on identical inputs; before timing, a few iterations must end
 with the same G output (float32 tolerance). The two run interleaved (A, B, A, B, ...) in one
@@ -132,12 +133,53 @@ def cross_check(batch=16, seed=0):
     print(f"cross-check: G outputs agree to {out_diff:.2g}, every gradient to {worst:.2g} (relative to its largest entry)")
 
 
+def breakdown(gans, inputs, rounds=4):
+    """Where each iteration's time goes: minigan's matrix products (numpy.matmul timed by a thin
+    wrapper) and torch's convolution and matmul kernels (self time under torch.profiler), against
+    each one's whole iteration, so the work both must do is told apart from everything around it."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+    mine, theirs = gans
+    matmul, spent = np.matmul, []
+
+    def timed_matmul(*args, **kwargs):
+        start = time.perf_counter()
+        out = matmul(*args, **kwargs)
+        spent.append(time.perf_counter() - start)
+        return out
+
+    np.matmul = timed_matmul          # the conv and linear ops call xp.matmul, i.e. numpy.matmul here
+    try:
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for real, z in inputs:
+                mine.step(real, z)
+        total = time.perf_counter() - start
+    finally:
+        np.matmul = matmul
+    n = rounds * len(inputs)
+    print(f"  minigan: {sum(spent) / n * 1e3:6.1f} ms of {total / n * 1e3:6.1f} ms per iteration in "
+          f"{len(spent) // n} matrix products")
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(rounds):
+            for real, z in inputs:
+                theirs.step(real, z)
+    events = prof.key_averages()
+    kernels = sum(e.self_cpu_time_total for e in events
+                  if "convolution" in e.key or e.key in ("aten::mm", "aten::addmm", "aten::bmm"))
+    total = sum(e.self_cpu_time_total for e in events)
+    print(f"  torch:   {kernels / n / 1e3:6.1f} ms of {total / n / 1e3:6.1f} ms per iteration in convolution and "
+          "matmul kernels (self CPU time under torch.profiler)")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--threads", type=int, default=2, help="BLAS / torch intra-op threads for both")
     p.add_argument("--repeats", type=int, default=11, help="interleaved pairs of timed blocks")
     p.add_argument("--inner", type=int, default=3, help="iterations per timed block")
+    p.add_argument("--breakdown", action="store_true",
+                   help="afterwards, the time each spends in matrix products / convolution kernels")
     args = p.parse_args(argv)
     import torch
     from threadpoolctl import threadpool_limits
@@ -156,6 +198,9 @@ def main(argv=None):
                 for real, z in inputs:
                     g.step(real, z)
                 times[g.name].append((time.perf_counter() - start) / args.inner)
+        if args.breakdown:
+            print(f"breakdown ({args.threads} threads):")
+            breakdown(gans, inputs)
     ratios = [a / b for a, b in zip(times["minigan"], times["torch"])]
     print(f"DCGAN iteration, MNIST shapes, batch {args.batch}, float32, {args.threads} threads, torch {torch.__version__}")
     for name, t in times.items():
