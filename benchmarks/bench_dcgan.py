@@ -136,8 +136,10 @@ def cross_check(batch=16, seed=0):
 def breakdown(gans, inputs, rounds=4):
     """Where each iteration's time goes: minigan's matrix products (numpy.matmul timed by a thin
     wrapper) and torch's convolution and matmul kernels (self time under torch.profiler), against
-    each one's whole iteration, so the work both must do is told apart from everything around it."""
-    import torch
+    each one's whole iteration (wall time), so the work both must do is told apart from everything
+    around it. The scopes differ a little: torch's convolution kernels include their own im2col,
+    reorders and bias gradients, which minigan does outside its products; and minigan's products
+    with an inner size of 1 (D's last Linear, backward) are a broadcast multiply, not counted."""
     from torch.profiler import ProfilerActivity, profile
     mine, theirs = gans
     matmul, spent = np.matmul, []
@@ -161,15 +163,17 @@ def breakdown(gans, inputs, rounds=4):
     print(f"  minigan: {sum(spent) / n * 1e3:6.1f} ms of {total / n * 1e3:6.1f} ms per iteration in "
           f"{len(spent) // n} matrix products")
     with profile(activities=[ProfilerActivity.CPU]) as prof:
+        start = time.perf_counter()
         for _ in range(rounds):
             for real, z in inputs:
                 theirs.step(real, z)
-    events = prof.key_averages()
-    kernels = sum(e.self_cpu_time_total for e in events
-                  if "convolution" in e.key or e.key in ("aten::mm", "aten::addmm", "aten::bmm"))
-    total = sum(e.self_cpu_time_total for e in events)
+        total = (time.perf_counter() - start) * 1e6        # microseconds, as the profiler counts
+    # "conv" catches the mkldnn and the slow paths (aten::slow_conv_transpose2d, ...) alike; the
+    # autograd nodes (ConvolutionBackward0) only call them, and self time never counts a callee twice
+    kernels = sum(e.self_cpu_time_total for e in prof.key_averages()
+                  if e.key.startswith("aten::") and ("conv" in e.key or e.key in ("aten::mm", "aten::addmm", "aten::bmm")))
     print(f"  torch:   {kernels / n / 1e3:6.1f} ms of {total / n / 1e3:6.1f} ms per iteration in convolution and "
-          "matmul kernels (self CPU time under torch.profiler)")
+          "matmul kernels (their self CPU time under torch.profiler; the whole under the profiler too)")
 
 
 def main(argv=None):
@@ -198,15 +202,16 @@ def main(argv=None):
                 for real, z in inputs:
                     g.step(real, z)
                 times[g.name].append((time.perf_counter() - start) / args.inner)
-        if args.breakdown:
-            print(f"breakdown ({args.threads} threads):")
-            breakdown(gans, inputs)
     ratios = [a / b for a, b in zip(times["minigan"], times["torch"])]
     print(f"DCGAN iteration, MNIST shapes, batch {args.batch}, float32, {args.threads} threads, torch {torch.__version__}")
     for name, t in times.items():
         print(f"  {name:8s} median {statistics.median(t) * 1e3:7.1f} ms per iteration")
     print(f"  minigan / torch: median of {len(ratios)} interleaved ratios {statistics.median(ratios):.2f}x "
           f"(range {min(ratios):.2f}-{max(ratios):.2f})")
+    if args.breakdown:
+        print(f"breakdown ({args.threads} threads):")
+        with threadpool_limits(args.threads):
+            breakdown(gans, inputs)
 
 
 if __name__ == "__main__":

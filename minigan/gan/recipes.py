@@ -135,10 +135,10 @@ MODEL_RECIPES = {
         measured="seed 0 (10,000 samples, minigan's mnist_test classifier; real t10k images 90.1%): 67.2% above "
                  "0.9 confidence, classes 8.1-13.8% ('9' the 13.8%); 9,360 steps in 45.2 min wall (45 s per "
                  "epoch, one thread) with another run on the second core: short of the 80% asked for. The "
-                 "search, seed 0, 25 epochs each: this row 59.2% (classes 7.2-14.1%), lr 4e-4 62.6% (8.1-12.8%), "
-                 "R1 gamma 1 61.1%, gamma 0.1 61.35% ('9' 17.1%), G ending in the 8x8 preset's smoothing "
-                 "convolution 61.3% (1.8x the time per step), no R1 (--no-logits --r1-weight 0) 60.9% "
-                 "(classes 4.3-18.3%). Length is what moved it: 25 -> 60 epochs gave 59.2% -> 67.2%. (R1 was "
+                 "search, seed 0, 25 epochs each: these settings 59.2% (classes 7.2-14.1%), lr 4e-4 62.6% "
+                 "(8.1-12.8%), R1 gamma 1 61.1%, gamma 0.1 61.35% ('9' 17.1%), G ending in the 8x8 preset's "
+                 "smoothing convolution 61.3% (1.8x the time per step), no R1 (--no-logits --r1-weight 0) 60.9% "
+                 "(classes 4.3-18.3%); length is what moved it most. (R1 was "
                  "made for a D without BatchNorm; here D's BatchNorm mixes the batch into each input gradient; a D "
                  "without BatchNorm was not tried.)"),
     ("mnist", "nonsaturating", "dcgan"): dict(
