@@ -111,6 +111,8 @@ def build_parser():
     p.add_argument("--latent-dim", type=_positive_int, default=None, help="noise dimension")
     p.add_argument("--model", default=None, choices=list(MODELS),
                    help="model: an MLP preset (minigan/gan/models.py) or dcgan, the convolutional DCGAN for images")
+    p.add_argument("--width", type=_positive_int, default=None,
+                   help="multiplies the model's hidden sizes (MLP) or channel counts (dcgan) (recipe; default 1)")
     p.add_argument("--conditional", action="store_true",
                    help="conditional GAN (Mirza & Osindero 2014): G and D are given the class label (labelled data sets)")
     p.add_argument("--logits", action=argparse.BooleanOptionalAction, default=None,
@@ -143,7 +145,7 @@ def build_parser():
 def _overrides(args):
     """The recipe settings given on the command line (None: take the recipe's)."""
     zero_is_off = lambda v: None if v is None else (v or False)   # --ema 0 / --gp-weight 0: explicitly off
-    return {"model": args.model, "latent_dim": args.latent_dim, "batch_size": args.batch_size,
+    return {"model": args.model, "width": args.width, "latent_dim": args.latent_dim, "batch_size": args.batch_size,
             "d_steps": args.d_steps, "lr_g": args.lr_g or args.lr, "lr_d": args.lr_d or args.lr,
             "betas": tuple(args.betas) if args.betas else None, "lr_schedule": args.lr_schedule,
             "lr_final": args.lr_final, "lr_decay_start": args.lr_decay_start,
@@ -158,10 +160,12 @@ def resolve_config(args, dataset, argv, saved=None):
     import numpy
     import scipy
     from minigan.gan.recipes import FIELDS, resolve
+    from minigan.gan.run_guard import OLD_DEFAULTS
     settings, source = resolve(args.dataset, args.loss, _overrides(args), conditional=args.conditional)
     if saved is not None:   # resuming: the run's own settings, then only the flags actually given
         given = {k: v for k, v in _overrides(args).items() if v is not None}
-        settings = {k: (tuple(saved[k]) if k == "betas" and saved.get(k) else saved.get(k)) for k in FIELDS}
+        settings = {k: (tuple(saved[k]) if k == "betas" and saved.get(k) else saved.get(k, OLD_DEFAULTS.get(k)))
+                    for k in FIELDS}
         if "epochs" in given:
             settings["steps"] = None
         settings.update(given)
@@ -192,16 +196,18 @@ def build_models(config):
     from minigan.gan.conditional import ConditionalDiscriminator, ConditionalGenerator
     classes = config["n_classes"] if config.get("conditional") else 0
     shape, output = tuple(config["sample_shape"]), discriminator_output(config["loss"], config["logits"])
+    width = config.get("width", 1)   # older checkpoints did not record it
     G = make_generator(config["model"], config["latent_dim"] + classes, config["data_dim"],
-                       image=config["kind"] == "image", shape=shape)
+                       image=config["kind"] == "image", shape=shape, width=width)
     if not classes:
-        D = make_discriminator(config["model"], config["data_dim"] * config.get("pack", 1), output, shape=shape)
+        D = make_discriminator(config["model"], config["data_dim"] * config.get("pack", 1), output, shape=shape,
+                               width=width)
         return G, D
     if config["model"] == "dcgan":
         from minigan.gan.dcgan import dcgan_discriminator
-        D = dcgan_discriminator(shape, in_channels=1 + classes, output=output, unflatten=False)
+        D = dcgan_discriminator(shape, in_channels=1 + classes, output=output, unflatten=False, width=width)
     else:
-        D = make_discriminator(config["model"], config["data_dim"] + classes, output)
+        D = make_discriminator(config["model"], config["data_dim"] + classes, output, width=width)
     return (ConditionalGenerator(G, classes, classes),
             ConditionalDiscriminator(D, classes, classes, image_shape=shape if config["model"] == "dcgan" else None))
 

@@ -174,3 +174,57 @@ def test_resume_cannot_switch_conditional_on(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.main(["--resume", "--conditional", "--out", out, "--steps", "5", "--no-progress"])
     assert "--conditional (was False, now True)" in capsys.readouterr().err
+
+
+# --- width: the channel (or hidden size) multiplier -----------------------------------------
+def test_dcgan_width_multiplies_every_channel_count():
+    mg.manual_seed(0)
+    G, D = dcgan_generator(100, (8, 8), width=2), dcgan_discriminator((8, 8), width=2)
+    convs = lambda net: [m.weight.shape for m in net if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    assert G[0].weight.shape == (2 * 64 * 2 * 2, 100)                  # Linear to (128, 2, 2)
+    assert convs(G) == [(128, 64, 4, 4), (64, 32, 4, 4), (1, 32, 3, 3)]  # ConvT (in, out), Conv (out, in)
+    assert convs(D) == [(64, 1, 4, 4), (128, 64, 4, 4)] and D[-2].weight.shape == (1, 128 * 2 * 2)
+    assert G(mg.randn(3, 100)).shape == (3, 64) and D(G(mg.randn(3, 100))).shape == (3, 1)
+    assert convs(dcgan_generator(100, (8, 8), width=1)) == [(64, 32, 4, 4), (32, 16, 4, 4), (1, 16, 3, 3)]
+
+
+def test_mlp_presets_take_the_width_too():
+    from minigan.gan import make_discriminator, make_generator
+    linears = lambda net: [m.weight.shape for m in net if isinstance(m, nn.Linear)]
+    assert linears(make_generator("small", 10, 64, width=2)) == [(256, 10), (512, 256), (64, 512)]
+    assert linears(make_discriminator("small", 64, width=3)) == [(768, 64), (384, 768), (1, 384)]
+    assert linears(make_generator("small", 10, 64)) == [(128, 10), (256, 128), (64, 256)]
+
+
+@pytest.mark.parametrize("width", [0, -1, 1.5, True, "2"])
+def test_a_bad_width_names_itself(width):
+    from minigan.gan import make_generator
+    with pytest.raises(ValueError, match=rf"width must be a positive integer .*got {width!r}"):
+        dcgan_generator(100, (8, 8), width=width)
+    with pytest.raises(ValueError, match="width must be a positive integer"):
+        make_generator("small", 10, 64, width=width)
+
+
+def test_width_goes_from_the_command_line_to_the_checkpoint_and_back(tmp_path, capsys):
+    from minigan import sample
+    from minigan.gan.checkpoint import save_checkpoint
+    out = tmp_path / "run"
+    argv = ["--dataset", "digits", "--model", "dcgan", "--width", "2", "--dry-run", "--no-progress", "--out", str(out)]
+    assert train.main(argv) == 0
+    state = load_checkpoint(out / "checkpoint.npz")
+    assert state["config"]["width"] == 2
+    assert state["trainer"]["G"]["0.weight"].shape == (512, 100)        # the wide generator was trained and saved
+    assert sample.main(["--checkpoint", str(out / "checkpoint.npz"), "--n", "4", "--out", str(tmp_path / "s.npy")]) == 0
+    with pytest.raises(SystemExit):                           # the width defines the networks
+        train.main([*argv[:-3], "--width", "1", "--steps", "5", "--resume", "--no-progress", "--out", str(out)])
+    assert "--width (was 2, now 1)" in capsys.readouterr().err
+    # a checkpoint from before width was recorded resumes and samples as width 1
+    narrow = tmp_path / "old"
+    small = ["--dataset", "digits", "--model", "dcgan", "--n-samples", "64", "--batch-size", "16", "--no-progress"]
+    assert train.main([*small, "--steps", "2", "--out", str(narrow)]) == 0
+    old = load_checkpoint(narrow / "checkpoint.npz")
+    del old["config"]["width"]
+    save_checkpoint(narrow / "checkpoint.npz", old)
+    assert sample.main(["--checkpoint", str(narrow / "checkpoint.npz"), "--n", "4", "--out", str(tmp_path / "o.npy")]) == 0
+    assert train.main(["--resume", "--steps", "4", "--n-samples", "64", "--no-progress", "--out", str(narrow)]) == 0
+    assert load_checkpoint(narrow / "checkpoint.npz")["config"]["width"] == 1

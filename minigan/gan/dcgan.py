@@ -21,21 +21,31 @@ from minigan.creation import randn
 from minigan.tensor import no_grad
 
 # image side -> (side of G's first feature map, channels of the two feature maps, largest first;
-# at 8x8, G's last ConvT makes a third map of half the second's channels: see _to_pixels_smoothed)
+# at 8x8, G's last ConvT makes a third map of half the second's channels: see _to_pixels_smoothed).
+# ``width`` multiplies every channel count.
 SIZES = {28: (7, (128, 64)), 8: (2, (64, 32))}
 
 
-def _sizes(shape):
+def _sizes(shape, width):
     side = shape[-1]
     if len(shape) != 2 or shape[0] != side or side not in SIZES:
         raise ValueError(f"the dcgan preset is built for square 28x28 or 8x8 images, got sample shape {tuple(shape)}; "
                          "use an MLP preset (e.g. --model mlp) for this data set")
-    return side, *SIZES[side]
+    check_width(width)
+    start, channels = SIZES[side]
+    return side, start, tuple(width * c for c in channels)
 
 
-def dcgan_generator(latent_dim, shape):
-    """z (N, latent_dim) -> images flattened to (N, h * w) in [-1, 1]."""
-    side, start, (c0, c1) = _sizes(shape)
+def check_width(width):
+    """A model's width multiplier (dcgan: the channel counts; MLP presets: the hidden sizes)."""
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be a positive integer (it multiplies the model's hidden sizes or channels), "
+                         f"got {width!r}")
+
+
+def dcgan_generator(latent_dim, shape, width=1):
+    """z (N, latent_dim) -> images flattened to (N, h * w) in [-1, 1]; ``width`` times SIZES' channels."""
+    side, start, (c0, c1) = _sizes(shape, width)
     G = nn.Sequential(
         nn.Linear(latent_dim, c0 * start * start, bias=False), nn.BatchNorm1d(c0 * start * start), nn.ReLU(),
         nn.Unflatten(1, (c0, start, start)),
@@ -58,12 +68,13 @@ def _to_pixels_smoothed(channels):
             nn.BatchNorm2d(channels // 2), nn.ReLU(), nn.Conv2d(channels // 2, 1, 3, padding=1))
 
 
-def dcgan_discriminator(shape, in_channels=1, output="probability", unflatten=True):
+def dcgan_discriminator(shape, in_channels=1, output="probability", unflatten=True, width=1):
     """Flat rows (N, in_channels * h * w) -> (N, 1): a probability (Sigmoid), a logit or a critic value.
 
     ``in_channels`` > 1: PacGAN's packed samples, or a conditional D's label maps, as channels;
-    ``unflatten=False`` for input that arrives as images already (N, in_channels, h, w)."""
-    side, start, (c0, c1) = _sizes(shape)
+    ``unflatten=False`` for input that arrives as images already (N, in_channels, h, w);
+    ``width`` times SIZES' channels."""
+    side, start, (c0, c1) = _sizes(shape, width)
     layers = [nn.Unflatten(1, (in_channels, side, side))] if unflatten else []
     layers += [nn.Conv2d(in_channels, c1, 4, stride=2, padding=1), nn.LeakyReLU(0.2),   # no BN at the input
                nn.Conv2d(c1, c0, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c0), nn.LeakyReLU(0.2),

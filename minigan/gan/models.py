@@ -15,11 +15,14 @@ toy-wide       256-256-256, ReLU            256-256-256, LeakyReLU 0.2 (the 25-m
 ``dcgan`` (minigan/gan/dcgan.py) is the convolutional model of Radford et al. 2016, for the
 28x28 MNIST and 8x8 digits images.
 
+``width`` (``--width``, a recipe setting) multiplies every hidden size of an MLP preset, or every
+channel count of ``dcgan``: ``--model small --width 2`` is 256-512 / 512-256.
+
 The generator's output is Tanh for images in [-1, 1] and linear for toy data; the
 discriminator ends in Sigmoid (a probability) unless ``logits=True`` or it is a WGAN critic.
 """
 from minigan import nn
-from minigan.gan.dcgan import dcgan_discriminator, dcgan_generator
+from minigan.gan.dcgan import check_width, dcgan_discriminator, dcgan_generator
 
 PRESETS = {
     # name: (G hidden, D hidden, G activation, batchnorm in G, dropout in D)
@@ -54,30 +57,33 @@ def mlp(sizes, activation="leaky_relu", batchnorm=False, dropout=0.0, output=Non
     return nn.Sequential(*layers)
 
 
-def _preset(name):
+def _preset(name, width=1):
+    """The preset's row with its hidden sizes times ``width``."""
     if name not in PRESETS:
         raise ValueError(f"unknown model preset {name!r}; valid presets: {', '.join(PRESETS)}")
-    return PRESETS[name]
+    check_width(width)
+    g_hidden, d_hidden, *rest = PRESETS[name]
+    return (tuple(width * n for n in g_hidden), tuple(width * n for n in d_hidden), *rest)
 
 
-def make_generator(preset, latent_dim, data_dim, image=True, shape=None):
+def make_generator(preset, latent_dim, data_dim, image=True, shape=None, width=1):
     """z (N, latent_dim) -> x (N, data_dim); Tanh output for images scaled to [-1, 1].
     ``dcgan`` needs the images' ``shape`` (28x28 or 8x8)."""
     if preset == "dcgan":
-        return dcgan_generator(latent_dim, _image_shape(shape, data_dim))
-    g_hidden, _, act, batchnorm, _ = _preset(preset)
+        return dcgan_generator(latent_dim, _image_shape(shape, data_dim), width=width)
+    g_hidden, _, act, batchnorm, _ = _preset(preset, width)
     return mlp((latent_dim, *g_hidden, data_dim), act, batchnorm=batchnorm, output=nn.Tanh() if image else None)
 
 
-def make_discriminator(preset, data_dim, output="probability", shape=None):
+def make_discriminator(preset, data_dim, output="probability", shape=None, width=1):
     """x (N, data_dim) -> (N, 1): a probability (Sigmoid), a logit, or a critic value.
     ``dcgan`` needs the images' ``shape``; ``data_dim`` a multiple of its size is packed samples."""
     if output not in ("probability", "logit", "critic"):
         raise ValueError(f"discriminator output must be 'probability', 'logit' or 'critic', got {output!r}")
     if preset == "dcgan":
         shape = _image_shape(shape, data_dim, packed=True)
-        return dcgan_discriminator(shape, in_channels=data_dim // (shape[0] * shape[1]), output=output)
-    _, d_hidden, _, _, dropout = _preset(preset)
+        return dcgan_discriminator(shape, in_channels=data_dim // (shape[0] * shape[1]), output=output, width=width)
+    _, d_hidden, _, _, dropout = _preset(preset, width)
     return mlp((data_dim, *d_hidden, 1), "leaky_relu", dropout=dropout,
                output=nn.Sigmoid() if output == "probability" else None)
 

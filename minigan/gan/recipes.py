@@ -29,7 +29,7 @@ share of high-quality samples was still rising at the end of every constant-rate
 """
 import math
 
-FIELDS = ("model", "latent_dim", "batch_size", "d_steps", "lr_g", "lr_d", "betas", "lr_schedule", "lr_final",
+FIELDS = ("model", "width", "latent_dim", "batch_size", "d_steps", "lr_g", "lr_d", "betas", "lr_schedule", "lr_final",
           "lr_decay_start", "gp_weight", "r1_weight", "logits", "clip_value", "pack", "ema", "steps", "epochs")
 SCHEDULES = ("constant", "linear", "cosine")
 
@@ -44,7 +44,7 @@ LOSS_DEFAULTS = {
     # Gulrajani et al. 2017: Adam 1e-4, betas (0.5, 0.9) as in their toy code, n_critic 5, lambda 10
     "wgan-gp": dict(d_steps=5, lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), gp_weight=10.0, clip_value=None),
 }
-_COMMON = dict(lr_schedule="constant", lr_final=0.01, lr_decay_start=0.5, pack=1, ema=None, steps=None,
+_COMMON = dict(width=1, lr_schedule="constant", lr_final=0.01, lr_decay_start=0.5, pack=1, ema=None, steps=None,
                r1_weight=None, logits=False)
 DATASET_DEFAULTS = {
     "digits": dict(model="small", latent_dim=100, batch_size=64, epochs=200),

@@ -122,15 +122,15 @@ def is_disk_full(err):
 # Resuming: these define the networks or the game and can never change; these change what the
 # experiment means (the data, the batches) and need --allow-change; everything else (learning
 # rates, betas, schedule, penalty, clip, EMA decay, length) is applied from the next step on.
-FIXED_ON_RESUME = ("dataset", "loss", "model", "latent_dim", "logits", "pack", "conditional")
-_OLD_DEFAULTS = {"pack": 1, "conditional": False}   # settings older checkpoints did not record
+FIXED_ON_RESUME = ("dataset", "loss", "model", "width", "latent_dim", "logits", "pack", "conditional")
+OLD_DEFAULTS = {"pack": 1, "conditional": False, "width": 1}   # settings older checkpoints did not record
 MEANING_ON_RESUME = ("seed", "n_samples", "batch_size", "d_steps")
 
 
 def check_resume(saved, config, allow_change):
     """Raises ValueError naming the flags that may not change; returns {key: [old, new]} of changes."""
     flag = lambda k: "--" + k.replace("_", "-")
-    fixed = [k for k in FIXED_ON_RESUME if saved.get(k, _OLD_DEFAULTS.get(k)) != config[k]]
+    fixed = [k for k in FIXED_ON_RESUME if saved.get(k, OLD_DEFAULTS.get(k)) != config[k]]
     if bool(saved.get("ema")) != bool(config["ema"]):
         fixed.append("ema")
     if fixed:
