@@ -80,8 +80,9 @@ def main(argv=None):
     config = state["config"]
     try:
         samples = generate(state, args.n, args.seed, args.weights, args.label)
-    except ValueError as err:
-        parser.error(f"--label {args.label}: {err}" if "label" in str(err) else f"--weights {args.weights}: {err}")
+    except ValueError as err:   # a label or weights the run has not, or networks that do not fit the checkpoint
+        flag = next((f for f, word in (("--label", "label"), ("--weights", "EMA")) if word in str(err)), "--checkpoint")
+        parser.error(f"{flag} {getattr(args, flag[2:])}: {err}")
     shape = tuple(config["sample_shape"])
     meta = Dataset(config["dataset"], np.empty((0, config["data_dim"]), np.float32), shape, config["kind"])
     try:

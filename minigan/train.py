@@ -194,9 +194,10 @@ def build_models(config):
     and to D beside x (an MLP) or as that many extra channels (dcgan)."""
     from minigan.gan import discriminator_output, make_discriminator, make_generator
     from minigan.gan.conditional import ConditionalDiscriminator, ConditionalGenerator
+    from minigan.gan.run_guard import OLD_DEFAULTS
     classes = config["n_classes"] if config.get("conditional") else 0
     shape, output = tuple(config["sample_shape"]), discriminator_output(config["loss"], config["logits"])
-    width = config.get("width", 1)   # older checkpoints did not record it
+    width = config.get("width", OLD_DEFAULTS["width"])   # older checkpoints did not record it
     G = make_generator(config["model"], config["latent_dim"] + classes, config["data_dim"],
                        image=config["kind"] == "image", shape=shape, width=width)
     if not classes:
@@ -329,7 +330,7 @@ def _setup_and_train(parser, args, argv, out, backend):
     try:
         G, D = build_models(config)
     except (MemoryError, ValueError) as err:
-        parser.error(f"the models do not fit ({type(err).__name__}: {err}); choose a smaller --latent-dim or --model")
+        parser.error(f"the models do not fit ({type(err).__name__}: {err}); choose a smaller --latent-dim, --width or --model")
     # a conditional GAN's batches are (images, labels) pairs
     loader = DataLoader((dataset.x, dataset.y) if args.conditional else dataset.x, config["batch_size"],
                         shuffle=True, drop_last=True, seed=args.seed)

@@ -213,11 +213,21 @@ def test_width_goes_from_the_command_line_to_the_checkpoint_and_back(tmp_path, c
     assert train.main(argv) == 0
     state = load_checkpoint(out / "checkpoint.npz")
     assert state["config"]["width"] == 2
-    assert state["trainer"]["G"]["0.weight"].shape == (512, 100)        # the wide generator was trained and saved
+    assert state["trainer"]["G"]["0.weight"].shape == (512, 100)      # both wide players were trained and saved
+    assert state["trainer"]["D"]["1.weight"].shape == (64, 1, 4, 4)
     assert sample.main(["--checkpoint", str(out / "checkpoint.npz"), "--n", "4", "--out", str(tmp_path / "s.npy")]) == 0
+    resume = ["--dry-run", "--steps", "5", "--resume", "--no-progress", "--out", str(out)]
     with pytest.raises(SystemExit):                           # the width defines the networks
-        train.main([*argv[:-3], "--width", "1", "--steps", "5", "--resume", "--no-progress", "--out", str(out)])
+        train.main(["--width", "1", *resume])
     assert "--width (was 2, now 1)" in capsys.readouterr().err
+    assert train.main(["--width", "2", *resume]) == 0 and load_checkpoint(out / "checkpoint.npz")["trainer"]["step"] == 5
+    # a config that does not match its weights is the checkpoint's fault, said in one line
+    state["config"]["width"] = 1
+    save_checkpoint(tmp_path / "mismatch.npz", state)
+    with pytest.raises(SystemExit):
+        sample.main(["--checkpoint", str(tmp_path / "mismatch.npz"), "--n", "4", "--out", str(tmp_path / "m.npy")])
+    err = capsys.readouterr().err
+    assert "--checkpoint " in err and "mismatch.npz" in err and len(err.strip().splitlines()) == 1
     # a checkpoint from before width was recorded resumes and samples as width 1
     narrow = tmp_path / "old"
     small = ["--dataset", "digits", "--model", "dcgan", "--n-samples", "64", "--batch-size", "16", "--no-progress"]
@@ -228,3 +238,16 @@ def test_width_goes_from_the_command_line_to_the_checkpoint_and_back(tmp_path, c
     assert sample.main(["--checkpoint", str(narrow / "checkpoint.npz"), "--n", "4", "--out", str(tmp_path / "o.npy")]) == 0
     assert train.main(["--resume", "--steps", "4", "--n-samples", "64", "--no-progress", "--out", str(narrow)]) == 0
     assert load_checkpoint(narrow / "checkpoint.npz")["config"]["width"] == 1
+    with pytest.raises(SystemExit):
+        train.main(["--resume", "--width", "2", "--steps", "6", "--n-samples", "64", "--no-progress", "--out", str(narrow)])
+    assert "--width (was 1, now 2)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model, g_first, d_first", [("dcgan", (512, 110), (64, 11, 4, 4)), ("small", (256, 110), (512, 74))])
+def test_a_wide_conditional_gan_is_wide_on_both_sides(tmp_path, model, g_first, d_first):
+    out = tmp_path / "run"
+    assert train.main(["--dataset", "digits", "--conditional", "--model", model, "--width", "2", "--dry-run",
+                       "--no-progress", "--out", str(out)]) == 0
+    trained = load_checkpoint(out / "checkpoint.npz")["trainer"]
+    first = lambda sd: next(v.shape for k, v in sd.items() if k.endswith("weight") and "embed" not in k)
+    assert first(trained["G"]) == g_first and first(trained["D"]) == d_first

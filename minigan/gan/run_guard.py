@@ -135,7 +135,7 @@ def check_resume(saved, config, allow_change):
         fixed.append("ema")
     if fixed:
         raise ValueError("these settings define the checkpoint's networks or game and cannot change on resume: "
-                         + ", ".join(f"{flag(k)} (was {saved.get(k)!r}, now {config[k]!r})" for k in fixed)
+                         + ", ".join(f"{flag(k)} (was {saved.get(k, OLD_DEFAULTS.get(k))!r}, now {config[k]!r})" for k in fixed)
                          + "; start a new run in another --out")
     changes = {k: [saved.get(k), config[k]] for k in ("lr_g", "lr_d", "betas", "lr_schedule", "lr_final",
                                                       "lr_decay_start", "gp_weight", "r1_weight", "clip_value", "ema", "steps",
