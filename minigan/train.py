@@ -160,11 +160,11 @@ def resolve_config(args, dataset, argv, saved=None):
     import numpy
     import scipy
     from minigan.gan.recipes import FIELDS, resolve
-    from minigan.gan.run_guard import OLD_DEFAULTS
+    from minigan.gan.run_guard import saved_setting
     settings, source = resolve(args.dataset, args.loss, _overrides(args), conditional=args.conditional)
     if saved is not None:   # resuming: the run's own settings, then only the flags actually given
         given = {k: v for k, v in _overrides(args).items() if v is not None}
-        settings = {k: (tuple(saved[k]) if k == "betas" and saved.get(k) else saved.get(k, OLD_DEFAULTS.get(k)))
+        settings = {k: (tuple(saved[k]) if k == "betas" and saved.get(k) else saved_setting(saved, k))
                     for k in FIELDS}
         if "epochs" in given:
             settings["steps"] = None
@@ -194,14 +194,14 @@ def build_models(config):
     and to D beside x (an MLP) or as that many extra channels (dcgan)."""
     from minigan.gan import discriminator_output, make_discriminator, make_generator
     from minigan.gan.conditional import ConditionalDiscriminator, ConditionalGenerator
-    from minigan.gan.run_guard import OLD_DEFAULTS
-    classes = config["n_classes"] if config.get("conditional") else 0
-    shape, output = tuple(config["sample_shape"]), discriminator_output(config["loss"], config["logits"])
-    width = config.get("width", OLD_DEFAULTS["width"])   # older checkpoints did not record it
+    from minigan.gan.run_guard import saved_setting
+    classes = config["n_classes"] if saved_setting(config, "conditional") else 0   # older checkpoints lack some
+    shape, output = tuple(config["sample_shape"]), discriminator_output(config["loss"], saved_setting(config, "logits"))
+    width = saved_setting(config, "width")
     G = make_generator(config["model"], config["latent_dim"] + classes, config["data_dim"],
                        image=config["kind"] == "image", shape=shape, width=width)
     if not classes:
-        D = make_discriminator(config["model"], config["data_dim"] * config.get("pack", 1), output, shape=shape,
+        D = make_discriminator(config["model"], config["data_dim"] * saved_setting(config, "pack"), output, shape=shape,
                                width=width)
         return G, D
     if config["model"] == "dcgan":

@@ -64,6 +64,23 @@ def test_resume_refuses_a_different_game_in_one_line(tmp_path, capsys):
     assert "--loss (was 'nonsaturating', now 'wgan')" in err and "cannot change on resume" in err
 
 
+def test_a_checkpoint_from_before_the_newer_settings_resumes_and_samples_as_it_was_trained(tmp_path):
+    from minigan import sample
+    before = {"pack": 1, "conditional": False, "width": 1, "logits": False, "r1_weight": None, "ema": None,
+              "lr_schedule": "constant", "lr_final": 0.01, "lr_decay_start": 0.5}   # what runs did then
+    out = tmp_path / "run"
+    assert _run(out, "--steps", "2") == 0
+    state = load_checkpoint(out / "checkpoint.npz")
+    for key in before:                             # as written before these settings were recorded
+        del state["config"][key]
+    checkpoint_module.save_checkpoint(out / "checkpoint.npz", state)
+    assert sample.main(["--checkpoint", str(out / "checkpoint.npz"), "--n", "4", "--out", str(tmp_path / "s.npy")]) == 0
+    assert train.main(["--no-progress", "--steps", "4", "--resume", "--out", str(out)]) == 0
+    config = load_checkpoint(out / "checkpoint.npz")["config"]
+    assert {k: config[k] for k in before} == before
+    assert config["resumed"][-1]["changed"] == {"steps": [2, 4]}   # the old defaults are no change
+
+
 def test_the_checkpoint_is_the_source_of_truth(tmp_path, capsys):
     out = tmp_path / "run"
     assert _run(out, "--steps", "2", "--loss", "minimax") == 0

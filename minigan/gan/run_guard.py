@@ -123,24 +123,31 @@ def is_disk_full(err):
 # experiment means (the data, the batches) and need --allow-change; everything else (learning
 # rates, betas, schedule, penalty, clip, EMA decay, length) is applied from the next step on.
 FIXED_ON_RESUME = ("dataset", "loss", "model", "width", "latent_dim", "logits", "pack", "conditional")
-OLD_DEFAULTS = {"pack": 1, "conditional": False, "width": 1}   # settings older checkpoints did not record
+# Settings added after the first checkpoints were written, with what runs did before each existed.
+OLD_DEFAULTS = {"pack": 1, "conditional": False, "width": 1, "logits": False, "r1_weight": None, "ema": None,
+                "lr_schedule": "constant", "lr_final": 0.01, "lr_decay_start": 0.5}
 MEANING_ON_RESUME = ("seed", "n_samples", "batch_size", "d_steps")
+
+
+def saved_setting(saved, key):
+    """A checkpoint's setting, or what runs did before the setting was recorded."""
+    return saved.get(key, OLD_DEFAULTS.get(key))
 
 
 def check_resume(saved, config, allow_change):
     """Raises ValueError naming the flags that may not change; returns {key: [old, new]} of changes."""
     flag = lambda k: "--" + k.replace("_", "-")
-    fixed = [k for k in FIXED_ON_RESUME if saved.get(k, OLD_DEFAULTS.get(k)) != config[k]]
+    fixed = [k for k in FIXED_ON_RESUME if saved_setting(saved, k) != config[k]]
     if bool(saved.get("ema")) != bool(config["ema"]):
         fixed.append("ema")
     if fixed:
         raise ValueError("these settings define the checkpoint's networks or game and cannot change on resume: "
-                         + ", ".join(f"{flag(k)} (was {saved.get(k, OLD_DEFAULTS.get(k))!r}, now {config[k]!r})" for k in fixed)
+                         + ", ".join(f"{flag(k)} (was {saved_setting(saved, k)!r}, now {config[k]!r})" for k in fixed)
                          + "; start a new run in another --out")
-    changes = {k: [saved.get(k), config[k]] for k in ("lr_g", "lr_d", "betas", "lr_schedule", "lr_final",
+    changes = {k: [saved_setting(saved, k), config[k]] for k in ("lr_g", "lr_d", "betas", "lr_schedule", "lr_final",
                                                       "lr_decay_start", "gp_weight", "r1_weight", "clip_value", "ema", "steps",
                                                       *MEANING_ON_RESUME)
-               if _plain(saved.get(k)) != _plain(config[k])}
+               if _plain(saved_setting(saved, k)) != _plain(config[k])}
     meaning = [k for k in MEANING_ON_RESUME if k in changes]
     if meaning and not allow_change:
         raise ValueError("these settings change what the resumed experiment means: "
