@@ -228,9 +228,11 @@ def test_width_goes_from_the_command_line_to_the_checkpoint_and_back(tmp_path, c
         sample.main(["--checkpoint", str(tmp_path / "mismatch.npz"), "--n", "4", "--out", str(tmp_path / "m.npy")])
     err = capsys.readouterr().err
     assert "--checkpoint " in err and "mismatch.npz" in err and len(err.strip().splitlines()) == 1
-    # a checkpoint from before width was recorded resumes and samples as width 1
+    # a checkpoint from before width was recorded (so trained at width 1, though the row now says 2)
+    # resumes and samples as width 1
     narrow = tmp_path / "old"
-    small = ["--dataset", "digits", "--model", "dcgan", "--n-samples", "64", "--batch-size", "16", "--no-progress"]
+    small = ["--dataset", "digits", "--model", "dcgan", "--width", "1", "--n-samples", "64", "--batch-size", "16",
+             "--no-progress"]
     assert train.main([*small, "--steps", "2", "--out", str(narrow)]) == 0
     old = load_checkpoint(narrow / "checkpoint.npz")
     del old["config"]["width"]

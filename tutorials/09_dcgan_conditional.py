@@ -144,8 +144,9 @@ print("saved", save_image_grid(OUT / "09_conditional_digits.png", rows, nrow=10,
 # %% [markdown]
 # ## What to try
 #
-# * `python -m minigan.train --model dcgan` trains the same DCGAN from the command line, and
-#   `--conditional` the conditional one; `python -m minigan.sample --checkpoint ... --label 7` asks for sevens.
+# * `python -m minigan.train --model dcgan` trains this DCGAN from the command line with twice the
+#   channels (its recipe's `--width 2`) for 30,000 steps, and `--conditional` the conditional one;
+#   `python -m minigan.sample --checkpoint ... --label 7` asks for sevens.
 # * Replace the label embedding by a fixed one-hot code (Mirza & Osindero's original): does D
 #   still learn the labels as fast?
 # * Give the conditional D the label only at its input layer of a *vector* MLP (`--model small
